@@ -1,0 +1,37 @@
+//! Messages to an App actor.
+
+use pm2_protocol::message::Action;
+use pm2_protocol::ProcessInfo;
+use ractor::RpcReplyPort;
+
+use crate::proc::{ProcRecord, SpecUpdate};
+
+/// The outcome for each process an App acted on, in the order asked.
+pub type ActReply = Vec<Result<ProcessInfo, String>>;
+
+/// What an App is asked to do.
+#[derive(Debug)]
+pub enum AppMsg {
+    /// Start new processes of this app (one Proc child each); replies once spawned.
+    Add(Vec<ProcRecord>, RpcReplyPort<Vec<ProcessInfo>>),
+    /// Apply a lifecycle verb to some of its processes.
+    Act {
+        /// The verb.
+        action: Action,
+        /// Which processes (ids of this app).
+        ids: Vec<u32>,
+        /// New configuration for restarts.
+        update: crate::proc::SpecUpdate,
+        /// Per-process outcome.
+        reply: RpcReplyPort<ActReply>,
+    },
+    /// Deliver a signal to some of its processes.
+    Signal(i32, Vec<u32>, RpcReplyPort<ActReply>),
+    /// Forget stopped processes (the end of a delete); the App stops when none are left.
+    Remove(Vec<u32>, RpcReplyPort<()>),
+}
+
+/// Used by [`AppMsg::Act`] callers that have no new configuration.
+pub fn no_update() -> SpecUpdate {
+    SpecUpdate::default()
+}

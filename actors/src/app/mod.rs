@@ -1,0 +1,258 @@
+//! App: one per app name. Supervises its Proc children with the app's strategy and turns
+//! lifecycle verbs into messages to them.
+//!
+//! Verbs that wait for processes (stop, restart) run in a task that awaits the Procs'
+//! replies, so the App keeps handling supervision events meanwhile.
+
+mod messages;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::future::join_all;
+use pm2_protocol::message::Action;
+use pm2_protocol::ProcessInfo;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+
+pub use messages::{no_update, ActReply, AppMsg};
+
+use crate::logsink::LogSinkMsg;
+use crate::proc::{Proc, ProcArgs, ProcMsg, ProcStore, SpecUpdate};
+use crate::registry::RegistryMsg;
+use crate::supervision::{ChildSpec, Intensity, LiveRef, Strategy, Supervisor};
+
+/// Longest a caller waits for one process to act (beyond its own kill_timeout).
+const ACT_MARGIN: Duration = Duration::from_secs(10);
+
+/// One process of the app: its durable record and its actor's current incarnation.
+#[derive(Clone)]
+struct ProcEntry {
+    store: Arc<ProcStore>,
+    live: LiveRef<ProcMsg>,
+}
+
+/// The durable part of an App, owned by Root's child spec: its processes survive an App
+/// restart (the new incarnation adopts them).
+#[derive(Default)]
+pub struct AppStore {
+    procs: Mutex<BTreeMap<u32, ProcEntry>>,
+}
+
+impl AppStore {
+    fn procs(&self) -> MutexGuard<'_, BTreeMap<u32, ProcEntry>> {
+        self.procs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What every incarnation of an App starts with.
+#[derive(Clone)]
+pub struct AppArgs {
+    /// Its processes.
+    pub store: Arc<AppStore>,
+    /// The process table.
+    pub registry: LiveRef<RegistryMsg>,
+    /// The app's log sink.
+    pub sink: LiveRef<LogSinkMsg>,
+    /// Strategy among its processes.
+    pub strategy: Strategy,
+    /// `PM2_HOME`, given to processes.
+    pub pm2_home: Option<String>,
+}
+
+/// The App actor.
+#[derive(Clone)]
+pub struct App;
+
+/// An App incarnation's state.
+pub struct AppState {
+    args: AppArgs,
+    supervisor: Supervisor,
+}
+
+impl Actor for App {
+    type Msg = AppMsg;
+    type State = AppState;
+    type Arguments = AppArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<AppMsg>,
+        args: AppArgs,
+    ) -> Result<AppState, ActorProcessingErr> {
+        let mut state = AppState {
+            supervisor: Supervisor::new(args.strategy, Intensity::default()),
+            args,
+        };
+        let existing: Vec<(u32, ProcEntry)> = state
+            .args
+            .store
+            .procs()
+            .iter()
+            .map(|(id, e)| (*id, e.clone()))
+            .collect();
+        for (pm_id, entry) in existing {
+            state.start_proc(&myself, pm_id, entry).await?;
+        }
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<AppMsg>,
+        msg: AppMsg,
+        state: &mut AppState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            AppMsg::Add(records, reply) => {
+                let mut infos = Vec::with_capacity(records.len());
+                for record in records {
+                    let pm_id = record.pm_id;
+                    let entry = ProcEntry {
+                        store: Arc::new(ProcStore::new(record)),
+                        live: LiveRef::default(),
+                    };
+                    state.args.store.procs().insert(pm_id, entry.clone());
+                    state.start_proc(&myself, pm_id, entry.clone()).await?;
+                    infos.push(entry.store.lock().info());
+                }
+                let _ = reply.send(infos);
+            }
+            AppMsg::Act {
+                action,
+                ids,
+                update,
+                reply,
+            } => state.act(&myself, action, ids, update, reply),
+            AppMsg::Signal(signal, ids, reply) => {
+                let calls = state.entries(&ids).into_iter().map(move |(pm_id, entry)| async move {
+                    let actor = entry.live.get().ok_or_else(|| format!("process {pm_id} is restarting"))?;
+                    ractor::call_t!(actor, ProcMsg::Signal, 5000, signal)
+                        .map_err(|e| e.to_string())?
+                });
+                tokio::spawn(async move {
+                    let _ = reply.send(join_all(calls).await);
+                });
+            }
+            AppMsg::Remove(ids, reply) => {
+                for pm_id in ids {
+                    state.supervisor.remove_child(&pm_id.to_string()).await;
+                    state.args.store.procs().remove(&pm_id);
+                    state.args.registry.cast(RegistryMsg::Remove(pm_id));
+                }
+                let _ = reply.send(());
+                if state.args.store.procs().is_empty() {
+                    myself.stop(Some("deleted".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<AppMsg>,
+        event: SupervisionEvent,
+        state: &mut AppState,
+    ) -> Result<(), ActorProcessingErr> {
+        let outcome = state.supervisor.handle_event(myself.get_cell(), event).await?;
+        tracing::debug!(?outcome, "app supervision event");
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<AppMsg>,
+        state: &mut AppState,
+    ) -> Result<(), ActorProcessingErr> {
+        state.supervisor.stop_all().await;
+        Ok(())
+    }
+}
+
+impl AppState {
+    async fn start_proc(
+        &mut self,
+        myself: &ActorRef<AppMsg>,
+        pm_id: u32,
+        entry: ProcEntry,
+    ) -> Result<(), ActorProcessingErr> {
+        let args = ProcArgs {
+            store: entry.store,
+            registry: self.args.registry.clone(),
+            sink: self.args.sink.clone(),
+            pm2_home: self.args.pm2_home.clone(),
+        };
+        let live = entry.live;
+        let spec = ChildSpec {
+            key: pm_id.to_string(),
+            spawn: Arc::new(move |supervisor| {
+                let args = args.clone();
+                let live = live.clone();
+                Box::pin(async move {
+                    let (actor, _) = Actor::spawn_linked(None, Proc, args, supervisor).await?;
+                    live.set(actor.clone());
+                    Ok(actor.get_cell())
+                })
+            }),
+        };
+        self.supervisor.start_child(myself.get_cell(), spec).await?;
+        Ok(())
+    }
+
+    fn entries(&self, ids: &[u32]) -> Vec<(u32, ProcEntry)> {
+        let procs = self.args.store.procs();
+        ids.iter()
+            .filter_map(|id| procs.get(id).map(|e| (*id, e.clone())))
+            .collect()
+    }
+
+    fn act(
+        &self,
+        myself: &ActorRef<AppMsg>,
+        action: Action,
+        ids: Vec<u32>,
+        update: SpecUpdate,
+        reply: RpcReplyPort<ActReply>,
+    ) {
+        let entries = self.entries(&ids);
+        let myself = myself.clone();
+        tokio::spawn(async move {
+            let calls = entries.into_iter().map(|(pm_id, entry)| {
+                let update = update.clone();
+                async move { act_on(pm_id, entry, action, update).await }
+            });
+            let results = join_all(calls).await;
+            if action == Action::Delete {
+                let gone: Vec<u32> = results
+                    .iter()
+                    .filter_map(|r| r.as_ref().ok().map(|info| info.pm_id))
+                    .collect();
+                let _ = ractor::call!(myself, AppMsg::Remove, gone);
+            }
+            let _ = reply.send(results);
+        });
+    }
+}
+
+async fn act_on(
+    pm_id: u32,
+    entry: ProcEntry,
+    action: Action,
+    update: SpecUpdate,
+) -> Result<ProcessInfo, String> {
+    let actor = entry
+        .live
+        .get()
+        .ok_or_else(|| format!("process {pm_id} is restarting"))?;
+    let timeout = Duration::from_millis(entry.store.lock().spec.kill_timeout_ms) + ACT_MARGIN;
+    let timeout_ms = timeout.as_millis() as u64;
+    let result = match action {
+        Action::Stop | Action::Delete => ractor::call_t!(actor, ProcMsg::Stop, timeout_ms),
+        Action::Restart | Action::Reload => {
+            ractor::call_t!(actor, ProcMsg::Restart, timeout_ms, update)
+        }
+        Action::Reset => ractor::call_t!(actor, ProcMsg::Reset, timeout_ms),
+    };
+    result.map_err(|e| format!("process {pm_id}: {e}"))
+}

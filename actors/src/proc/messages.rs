@@ -1,0 +1,36 @@
+//! Messages to a Proc actor; each maps to one verb of the process.
+
+use std::collections::BTreeMap;
+
+use pm2_protocol::{AppSpec, ProcessInfo};
+use ractor::RpcReplyPort;
+
+/// A new configuration for the next start (`restart --update-env`, ecosystem restart).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpecUpdate {
+    /// Replaces the whole spec (ecosystem file started again).
+    pub spec: Option<AppSpec>,
+    /// Replaces the caller's environment (`--update-env`).
+    pub base_env: Option<BTreeMap<String, String>>,
+}
+
+/// What a Proc actor is asked to do.
+#[derive(Debug)]
+pub enum ProcMsg {
+    /// Stop the OS process gracefully; replies when it is down.
+    Stop(RpcReplyPort<ProcessInfo>),
+    /// Stop (if running) and start again; replies once the new process is spawned.
+    Restart(SpecUpdate, RpcReplyPort<ProcessInfo>),
+    /// Clear restart counters.
+    Reset(RpcReplyPort<ProcessInfo>),
+    /// Deliver a signal to the process (group).
+    Signal(i32, RpcReplyPort<Result<ProcessInfo, String>>),
+    /// The current row.
+    Info(RpcReplyPort<ProcessInfo>),
+    /// The OS process of this generation exited (sent by its waiter task).
+    Exited(u64),
+    /// A delayed restart is due.
+    RestartDue(u64),
+    /// The grace period of a stop has passed: SIGKILL if still running.
+    KillDue(u64),
+}

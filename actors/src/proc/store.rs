@@ -1,0 +1,139 @@
+//! The durable half of a Proc: everything that must survive the actor's restart.
+//!
+//! The App's child spec owns a [`ProcStore`] and hands it to every incarnation of the Proc
+//! actor, so a restarted actor adopts the running OS process and its counters instead of
+//! losing or duplicating them. The store is also the backstop against orphans: dropping it
+//! (the app was removed, or its supervisor died) kills the process group it still records.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use pm2_protocol::{AppSpec, Monit, ProcessInfo, Status};
+use ractor::ActorRef;
+
+use super::messages::ProcMsg;
+use super::spawn;
+use super::state::Counters;
+
+/// An exit the actor has not handled yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingExit {
+    /// Which spawn it was.
+    pub generation: u64,
+    /// Exit code, if it exited normally.
+    pub code: Option<i32>,
+    /// Signal number, if killed.
+    pub signal: Option<i32>,
+}
+
+/// Log destinations of one process (after PM2's `-<id>` suffix rules).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogPaths {
+    /// stdout file.
+    pub out: Option<PathBuf>,
+    /// stderr file.
+    pub err: Option<PathBuf>,
+    /// Combined file.
+    pub combined: Option<PathBuf>,
+}
+
+/// The record of one managed process.
+#[derive(Debug)]
+pub struct ProcRecord {
+    /// `pm_id`.
+    pub pm_id: u32,
+    /// Instance number within the app.
+    pub instance: u32,
+    /// How to run it.
+    pub spec: AppSpec,
+    /// Status.
+    pub status: Status,
+    /// Restart counters.
+    pub counters: Counters,
+    /// Creation time (ms since epoch).
+    pub created_at: i64,
+    /// Last start (ms since epoch).
+    pub started_at: i64,
+    /// Running OS process: pid and spawn generation.
+    pub running: Option<(u32, u64)>,
+    /// Spawn generation counter.
+    pub generation: u64,
+    /// An exit not handled yet.
+    pub pending_exit: Option<PendingExit>,
+    /// Last exit code.
+    pub exit_code: Option<i32>,
+    /// The environment of the current (or last) spawn.
+    pub env: BTreeMap<String, String>,
+    /// Where its output goes.
+    pub logs: LogPaths,
+    /// Its pid file.
+    pub pid_file: PathBuf,
+    /// Last problem (spawn failure).
+    pub last_error: Option<String>,
+    /// User name shown in `ls`.
+    pub username: String,
+    /// The actor incarnation that handles this process now.
+    pub actor: Option<ActorRef<ProcMsg>>,
+}
+
+impl ProcRecord {
+    /// The row the registry shows for this process.
+    pub fn info(&self) -> ProcessInfo {
+        ProcessInfo {
+            pm_id: self.pm_id,
+            instance: self.instance,
+            spec: self.spec.clone(),
+            pid: self.running.map(|(pid, _)| pid),
+            status: self.status,
+            restart_time: self.counters.restart_time,
+            unstable_restarts: self.counters.unstable_restarts,
+            pm_uptime: self.started_at,
+            created_at: self.created_at,
+            exit_code: self.exit_code,
+            out_log: self.logs.out.clone(),
+            err_log: self.logs.err.clone(),
+            combined_log: self.logs.combined.clone(),
+            pid_file: self.pid_file.clone(),
+            env: self.env.clone(),
+            monit: Monit::default(),
+            username: self.username.clone(),
+            last_error: self.last_error.clone(),
+        }
+    }
+}
+
+/// A [`ProcRecord`] behind a lock, shared by the actor's incarnations and its waiter task.
+#[derive(Debug)]
+pub struct ProcStore {
+    record: Mutex<ProcRecord>,
+}
+
+impl ProcStore {
+    /// A store for a new process.
+    pub fn new(record: ProcRecord) -> Self {
+        Self {
+            record: Mutex::new(record),
+        }
+    }
+
+    /// Locks the record. A poisoned lock still yields the data: a panic elsewhere must not
+    /// make the process unmanageable.
+    pub fn lock(&self) -> MutexGuard<'_, ProcRecord> {
+        self.record.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for ProcStore {
+    fn drop(&mut self) {
+        let record = self.lock();
+        if let Some((pid, _)) = record.running {
+            tracing::warn!(pm_id = record.pm_id, pid, "process record dropped while running: killing its group");
+            spawn::kill(pid, libc_sigkill(), true);
+        }
+    }
+}
+
+fn libc_sigkill() -> i32 {
+    nix::sys::signal::Signal::SIGKILL as i32
+}

@@ -1,0 +1,84 @@
+//! Registry: the process table. Procs publish their rows here, the Monitor its metrics, and
+//! requests read it, so `pm2 ls` never waits on a process.
+//!
+//! The [`Table`] is handed to the actor by Root and survives a Registry restart.
+
+mod table;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use pm2_protocol::{Monit, ProcessInfo, Target};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+
+pub use table::Table;
+
+/// Messages to the [`Registry`].
+#[derive(Debug)]
+pub enum RegistryMsg {
+    /// Reserve ids for new processes.
+    Allocate(u32, RpcReplyPort<Vec<u32>>),
+    /// A process's newest row.
+    Update(ProcessInfo),
+    /// A process is gone.
+    Remove(u32),
+    /// Every row.
+    List(RpcReplyPort<Vec<ProcessInfo>>),
+    /// The rows some targets name.
+    Resolve(Vec<Target>, bool, RpcReplyPort<Result<Vec<ProcessInfo>, String>>),
+    /// Running processes, for the monitor.
+    Pids(RpcReplyPort<Vec<(u32, u32)>>),
+    /// A round of metrics: (pm_id, pid, figures).
+    Metrics(Vec<(u32, u32, Monit)>),
+}
+
+/// The table, shared between the Registry's incarnations.
+pub type SharedTable = Arc<Mutex<Table>>;
+
+/// The Registry actor.
+#[derive(Clone)]
+pub struct Registry;
+
+fn lock(table: &SharedTable) -> MutexGuard<'_, Table> {
+    table.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Actor for Registry {
+    type Msg = RegistryMsg;
+    type State = SharedTable;
+    type Arguments = SharedTable;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<RegistryMsg>,
+        table: SharedTable,
+    ) -> Result<SharedTable, ActorProcessingErr> {
+        Ok(table)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<RegistryMsg>,
+        msg: RegistryMsg,
+        table: &mut SharedTable,
+    ) -> Result<(), ActorProcessingErr> {
+        let mut table = lock(table);
+        match msg {
+            RegistryMsg::Allocate(count, reply) => {
+                let _ = reply.send(table.allocate(count));
+            }
+            RegistryMsg::Update(info) => table.update(info),
+            RegistryMsg::Remove(pm_id) => table.remove(pm_id),
+            RegistryMsg::List(reply) => {
+                let _ = reply.send(table.list());
+            }
+            RegistryMsg::Resolve(targets, allow_empty, reply) => {
+                let _ = reply.send(table.resolve(&targets, allow_empty));
+            }
+            RegistryMsg::Pids(reply) => {
+                let _ = reply.send(table.pids());
+            }
+            RegistryMsg::Metrics(metrics) => table.set_metrics(&metrics),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,330 @@
+//! Root: the top supervisor (one_for_one) and the one entry point of requests.
+//!
+//! It starts the Registry, Logs and Monitor, one App per app name, and answers each
+//! [`Request`]: reads from the registry, verbs fanned out to Apps in a task (so a slow stop
+//! never blocks `pm2 ls`), starts in order.
+
+mod messages;
+mod records;
+mod start;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use futures::future::join_all;
+use pm2_protocol::message::Action;
+use pm2_protocol::{ProcessInfo, Request, Response, Target};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+
+pub use messages::RootMsg;
+pub use records::with_id;
+
+use crate::app::{ActReply, AppMsg, AppStore};
+use crate::logsink::{Logs, LogsMsg};
+use crate::monitor::Monitor;
+use crate::proc::SpecUpdate;
+use crate::registry::{Registry, RegistryMsg, SharedTable, Table};
+use crate::supervision::{ChildSpec, Intensity, LiveRef, Outcome, Strategy, Supervisor};
+
+/// How Root is started.
+#[derive(Debug, Clone)]
+pub struct RootArgs {
+    /// `PM2_HOME`: given to every process as an environment variable.
+    pub pm2_home: PathBuf,
+}
+
+/// One app as Root keeps it: its durable store and current incarnation.
+#[derive(Clone)]
+struct AppHandle {
+    live: LiveRef<AppMsg>,
+}
+
+/// The Root actor.
+pub struct Root;
+
+/// Root's state.
+pub struct RootState {
+    supervisor: Supervisor,
+    registry: LiveRef<RegistryMsg>,
+    logs: LiveRef<LogsMsg>,
+    apps: BTreeMap<String, AppHandle>,
+    pm2_home: PathBuf,
+}
+
+const APP_KEY_PREFIX: &str = "app:";
+
+fn spec_of<M, A, F>(key: &str, live: LiveRef<M>, actor: A, args: F) -> ChildSpec
+where
+    M: ractor::Message,
+    A: Actor<Msg = M> + Clone + Sync,
+    F: Fn() -> A::Arguments + Send + Sync + 'static,
+{
+    ChildSpec {
+        key: key.to_string(),
+        spawn: Arc::new(move |supervisor| {
+            let live = live.clone();
+            let actor = actor.clone();
+            let args = args();
+            Box::pin(async move {
+                let (started, _) = Actor::spawn_linked(None, actor, args, supervisor).await?;
+                live.set(started.clone());
+                Ok(started.get_cell())
+            })
+        }),
+    }
+}
+
+impl Actor for Root {
+    type Msg = RootMsg;
+    type State = RootState;
+    type Arguments = RootArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<RootMsg>,
+        args: RootArgs,
+    ) -> Result<RootState, ActorProcessingErr> {
+        let mut supervisor = Supervisor::new(Strategy::OneForOne, Intensity::default());
+        let registry = LiveRef::default();
+        let table: SharedTable = Arc::new(Mutex::new(Table::default()));
+        supervisor
+            .start_child(
+                myself.get_cell(),
+                spec_of("registry", registry.clone(), Registry, move || table.clone()),
+            )
+            .await?;
+        let logs = LiveRef::default();
+        supervisor
+            .start_child(myself.get_cell(), spec_of("logs", logs.clone(), Logs, || ()))
+            .await?;
+        let for_monitor = registry.clone();
+        supervisor
+            .start_child(
+                myself.get_cell(),
+                spec_of("monitor", LiveRef::default(), Monitor, move || {
+                    for_monitor.clone()
+                }),
+            )
+            .await?;
+        tracing::info!(home = %args.pm2_home.display(), "supervision tree started");
+        Ok(RootState {
+            supervisor,
+            registry,
+            logs,
+            apps: BTreeMap::new(),
+            pm2_home: args.pm2_home,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<RootMsg>,
+        msg: RootMsg,
+        state: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RootMsg::Request(request, reply) => state.request(&myself, request, reply).await,
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<RootMsg>,
+        event: SupervisionEvent,
+        state: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
+        match state.supervisor.handle_event(myself.get_cell(), event).await? {
+            Outcome::Forgotten(key) => {
+                if let Some(name) = key.strip_prefix(APP_KEY_PREFIX) {
+                    state.apps.remove(name);
+                    state.logs.cast(LogsMsg::Remove(name.to_string()));
+                }
+            }
+            Outcome::Restarted(keys) => tracing::warn!(?keys, "restarted after a failure"),
+            Outcome::Ignored => {}
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<RootMsg>,
+        state: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
+        state.supervisor.stop_all().await;
+        Ok(())
+    }
+}
+
+impl RootState {
+    async fn request(
+        &mut self,
+        myself: &ActorRef<RootMsg>,
+        request: Request,
+        reply: RpcReplyPort<Response>,
+    ) {
+        let response = match request {
+            Request::Ping => Response::Pong {
+                pid: std::process::id(),
+                version: pm2_protocol::VERSION.to_string(),
+            },
+            Request::List => match self.registry() {
+                Ok(registry) => match ractor::call_t!(registry, RegistryMsg::List, 5000) {
+                    Ok(list) => Response::Processes(list),
+                    Err(e) => Response::Error(format!("registry unavailable: {e}")),
+                },
+                Err(e) => e,
+            },
+            Request::Describe {
+                targets,
+                allow_empty,
+            } => match self.resolve(targets, allow_empty).await {
+                Ok(list) => Response::Processes(list),
+                Err(e) => Response::Error(e),
+            },
+            Request::Start {
+                apps,
+                force,
+                restart_existing,
+            } => self.start(myself, apps, force, restart_existing).await,
+            Request::Act {
+                action,
+                targets,
+                update_env,
+            } => {
+                let update = SpecUpdate {
+                    spec: None,
+                    base_env: update_env,
+                };
+                return self.act(action, targets, update, reply).await;
+            }
+            Request::Signal { signal, targets } => return self.signal(signal, targets, reply).await,
+            Request::Kill => {
+                return self
+                    .act(Action::Stop, vec![Target::All], SpecUpdate::default(), reply)
+                    .await
+            }
+        };
+        let _ = reply.send(response);
+    }
+
+    fn registry(&self) -> Result<ActorRef<RegistryMsg>, Response> {
+        self.registry
+            .get()
+            .ok_or_else(|| Response::Error("registry is restarting, try again".into()))
+    }
+
+    async fn resolve(&self, targets: Vec<Target>, allow_empty: bool) -> Result<Vec<ProcessInfo>, String> {
+        let registry = self
+            .registry
+            .get()
+            .ok_or_else(|| "registry is restarting, try again".to_string())?;
+        ractor::call_t!(registry, RegistryMsg::Resolve, 5000, targets, allow_empty)
+            .map_err(|e| format!("registry unavailable: {e}"))?
+    }
+
+    /// Groups resolved processes by app, in id order.
+    fn by_app(&self, procs: Vec<ProcessInfo>) -> Vec<(LiveRef<AppMsg>, Vec<u32>)> {
+        let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for info in procs {
+            groups.entry(info.spec.name.clone()).or_default().push(info.pm_id);
+        }
+        groups
+            .into_iter()
+            .filter_map(|(name, ids)| self.apps.get(&name).map(|h| (h.live.clone(), ids)))
+            .collect()
+    }
+
+    async fn act(
+        &mut self,
+        action: Action,
+        targets: Vec<Target>,
+        update: SpecUpdate,
+        reply: RpcReplyPort<Response>,
+    ) {
+        let procs = match self.resolve(targets, false).await {
+            Ok(procs) => procs,
+            Err(e) => {
+                let _ = reply.send(Response::Error(e));
+                return;
+            }
+        };
+        let groups = self.by_app(procs);
+        tokio::spawn(async move {
+            let calls = groups.into_iter().map(|(app, ids)| {
+                let update = update.clone();
+                async move {
+                    let Some(app) = app.get() else {
+                        return vec![Err("app is restarting, try again".to_string())];
+                    };
+                    ractor::call!(app, |reply| AppMsg::Act {
+                        action,
+                        ids,
+                        update,
+                        reply
+                    })
+                    .unwrap_or_else(|e| vec![Err(e.to_string())])
+                }
+            });
+            let _ = reply.send(collect(join_all(calls).await));
+        });
+    }
+
+    async fn signal(&mut self, signal: String, targets: Vec<Target>, reply: RpcReplyPort<Response>) {
+        let Some(number) = crate::proc::spawn::parse_signal(&signal) else {
+            let _ = reply.send(Response::Error(format!("unknown signal {signal:?}")));
+            return;
+        };
+        let procs = match self.resolve(targets, false).await {
+            Ok(procs) => procs,
+            Err(e) => {
+                let _ = reply.send(Response::Error(e));
+                return;
+            }
+        };
+        let groups = self.by_app(procs);
+        tokio::spawn(async move {
+            let calls = groups.into_iter().map(|(app, ids)| async move {
+                let Some(app) = app.get() else {
+                    return vec![Err("app is restarting, try again".to_string())];
+                };
+                ractor::call!(app, AppMsg::Signal, number, ids)
+                    .unwrap_or_else(|e| vec![Err(e.to_string())])
+            });
+            let _ = reply.send(collect(join_all(calls).await));
+        });
+    }
+
+    fn app_store_spec(
+        &self,
+        name: &str,
+        live: LiveRef<AppMsg>,
+        args: crate::app::AppArgs,
+    ) -> ChildSpec {
+        spec_of(
+            &format!("{APP_KEY_PREFIX}{name}"),
+            live,
+            crate::app::App,
+            move || args.clone(),
+        )
+    }
+
+    fn new_app_store() -> Arc<AppStore> {
+        Arc::new(AppStore::default())
+    }
+}
+
+/// Flattens per-app outcomes into one response: the processes, or the first error.
+fn collect(outcomes: Vec<ActReply>) -> Response {
+    let mut procs = Vec::new();
+    for outcome in outcomes.into_iter().flatten() {
+        match outcome {
+            Ok(info) => procs.push(info),
+            Err(e) => return Response::Error(e),
+        }
+    }
+    procs.sort_by_key(|p| p.pm_id);
+    Response::Processes(procs)
+}

@@ -1,0 +1,98 @@
+//! New process records for an app: ids, instance numbers and PM2's `-<id>` file suffixes.
+
+use std::path::{Path, PathBuf};
+
+use pm2_protocol::{AppSpec, Status};
+
+use crate::clock::now_ms;
+use crate::proc::state::Counters;
+use crate::proc::{LogPaths, ProcRecord};
+
+/// PM2's suffix rule: `x.log` and `x-3.log` become `x-<id>.log`; other names are kept.
+pub fn with_id(path: &Path, pm_id: u32) -> PathBuf {
+    let text = path.to_string_lossy();
+    let Some(stem) = text.strip_suffix(".log") else {
+        return path.to_path_buf();
+    };
+    let stem = match stem.rfind('-') {
+        Some(dash) if stem[dash + 1..].chars().all(|c| c.is_ascii_digit()) && dash + 1 < stem.len() => {
+            &stem[..dash]
+        }
+        _ => stem,
+    };
+    PathBuf::from(format!("{stem}-{pm_id}.log"))
+}
+
+fn pid_path(path: &Path, pm_id: u32) -> PathBuf {
+    let text = path.to_string_lossy();
+    match text.strip_suffix(".pid") {
+        Some(stem) => PathBuf::from(format!("{stem}-{pm_id}.pid")),
+        None => path.to_path_buf(),
+    }
+}
+
+fn user_name() -> String {
+    std::env::var("USER")
+        .ok()
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A record for process `pm_id`, instance `instance` of `spec`.
+pub fn new_record(spec: &AppSpec, pm_id: u32, instance: u32) -> ProcRecord {
+    let suffixed = |path: &Option<PathBuf>| {
+        path.as_ref().map(|p| {
+            if spec.merge_logs || p == Path::new("/dev/null") {
+                p.clone()
+            } else {
+                with_id(p, pm_id)
+            }
+        })
+    };
+    let now = now_ms();
+    ProcRecord {
+        pm_id,
+        instance,
+        spec: spec.clone(),
+        status: if spec.autostart {
+            Status::Launching
+        } else {
+            Status::Stopped
+        },
+        counters: Counters::default(),
+        created_at: now,
+        started_at: now,
+        running: None,
+        generation: 0,
+        pending_exit: None,
+        exit_code: None,
+        env: Default::default(),
+        logs: LogPaths {
+            out: suffixed(&spec.out_file),
+            err: suffixed(&spec.error_file),
+            combined: suffixed(&spec.log_file),
+        },
+        pid_file: pid_path(&spec.pid_file, pm_id),
+        last_error: None,
+        username: user_name(),
+        actor: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_suffixes_follow_pm2() {
+        assert_eq!(with_id(Path::new("/l/api-out.log"), 3), PathBuf::from("/l/api-out-3.log"));
+        assert_eq!(with_id(Path::new("/l/api-out-1.log"), 3), PathBuf::from("/l/api-out-3.log"));
+        assert_eq!(with_id(Path::new("/l/api.txt"), 3), PathBuf::from("/l/api.txt"));
+        assert_eq!(pid_path(Path::new("/p/api.pid"), 0), PathBuf::from("/p/api-0.pid"));
+    }
+}

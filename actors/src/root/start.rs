@@ -1,0 +1,136 @@
+//! Starting apps: new processes, or PM2's rules for an app that is already managed.
+
+use pm2_protocol::message::Action;
+use pm2_protocol::{AppSpec, ProcessInfo, Response, Status, Target};
+use ractor::ActorRef;
+
+use super::records::new_record;
+use super::{AppHandle, RootMsg, RootState};
+use crate::app::{AppArgs, AppMsg};
+use crate::logsink::LogsMsg;
+use crate::proc::SpecUpdate;
+use crate::registry::RegistryMsg;
+use crate::supervision::{LiveRef, Strategy};
+
+/// PM2's words when a running script is started again without `-f`.
+pub const ALREADY_LAUNCHED: &str = "Script already launched, add -f option to force re-execution";
+
+impl RootState {
+    /// Starts each app in order; the first failure stops the rest and is the answer.
+    pub(super) async fn start(
+        &mut self,
+        myself: &ActorRef<RootMsg>,
+        apps: Vec<AppSpec>,
+        force: bool,
+        restart_existing: bool,
+    ) -> Response {
+        let mut started = Vec::new();
+        for spec in apps {
+            match self.start_one(myself, spec, force, restart_existing).await {
+                Ok(mut infos) => started.append(&mut infos),
+                Err(e) => return Response::Error(e),
+            }
+        }
+        Response::Processes(started)
+    }
+
+    async fn start_one(
+        &mut self,
+        myself: &ActorRef<RootMsg>,
+        spec: AppSpec,
+        force: bool,
+        restart_existing: bool,
+    ) -> Result<Vec<ProcessInfo>, String> {
+        let existing: Vec<ProcessInfo> = self
+            .resolve(vec![Target::Name(spec.name.clone())], true)
+            .await?
+            .into_iter()
+            .filter(|p| p.spec.name == spec.name)
+            .collect();
+        if !existing.is_empty() && !force {
+            let ids: Vec<u32> = existing.iter().map(|p| p.pm_id).collect();
+            if restart_existing {
+                let update = SpecUpdate {
+                    spec: Some(spec),
+                    base_env: None,
+                };
+                return self.act_on_app(Action::Restart, &existing[0].spec.name, ids, update).await;
+            }
+            if existing.iter().any(|p| p.spec.exec_path == spec.exec_path) {
+                let down = existing.iter().all(|p| {
+                    matches!(p.status, Status::Stopped | Status::Errored | Status::Stopping)
+                });
+                if !down {
+                    return Err(ALREADY_LAUNCHED.into());
+                }
+                return self
+                    .act_on_app(Action::Restart, &spec.name, ids, SpecUpdate::default())
+                    .await;
+            }
+        }
+        let registry = self.registry.get().ok_or("registry is restarting, try again")?;
+        let ids = ractor::call_t!(registry, RegistryMsg::Allocate, 5000, spec.instances)
+            .map_err(|e| format!("registry unavailable: {e}"))?;
+        let first_instance = existing.len() as u32;
+        let records = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &pm_id)| new_record(&spec, pm_id, first_instance + i as u32))
+            .collect();
+        let app = self.app_for(myself, &spec.name).await?;
+        let app = app.get().ok_or("app is restarting, try again")?;
+        ractor::call!(app, AppMsg::Add, records).map_err(|e| format!("cannot start {}: {e}", spec.name))
+    }
+
+    /// The App of `name`, started when it does not exist yet.
+    async fn app_for(
+        &mut self,
+        myself: &ActorRef<RootMsg>,
+        name: &str,
+    ) -> Result<LiveRef<AppMsg>, String> {
+        if let Some(handle) = self.apps.get(name) {
+            return Ok(handle.live.clone());
+        }
+        let logs = self.logs.get().ok_or("log supervisor is restarting, try again")?;
+        let sink = ractor::call!(logs, LogsMsg::SinkFor, name.to_string())
+            .map_err(|e| format!("cannot open logs of {name}: {e}"))?;
+        let args = AppArgs {
+            store: Self::new_app_store(),
+            registry: self.registry.clone(),
+            sink,
+            strategy: Strategy::OneForOne,
+            pm2_home: Some(self.pm2_home.to_string_lossy().into_owned()),
+        };
+        let live = LiveRef::default();
+        let spec = self.app_store_spec(name, live.clone(), args);
+        self.supervisor
+            .start_child(myself.get_cell(), spec)
+            .await
+            .map_err(|e| format!("cannot start app {name}: {e}"))?;
+        self.apps
+            .insert(name.to_string(), AppHandle { live: live.clone() });
+        Ok(live)
+    }
+
+    async fn act_on_app(
+        &self,
+        action: Action,
+        name: &str,
+        ids: Vec<u32>,
+        update: SpecUpdate,
+    ) -> Result<Vec<ProcessInfo>, String> {
+        let app = self
+            .apps
+            .get(name)
+            .and_then(|h| h.live.get())
+            .ok_or_else(|| format!("app {name} is restarting, try again"))?;
+        let outcomes = ractor::call!(app, |reply| AppMsg::Act {
+            action,
+            ids,
+            update,
+            reply
+        })
+        .map_err(|e| e.to_string())?;
+        outcomes.into_iter().collect()
+    }
+}

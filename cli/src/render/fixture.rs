@@ -1,0 +1,90 @@
+//! Processes to render in tests.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use pm2_protocol::{AppSpec, ExecMode, Monit, ProcessInfo, Status};
+
+/// "Now" in the tests: 2026-11-26T05:00:00.000Z.
+pub(crate) const NOW: i64 = 1_795_669_200_000;
+
+/// When the fixture processes were created: 2026-11-26T04:58:23.649Z.
+pub(crate) const CREATED: i64 = 1_795_669_103_649;
+
+/// The spec of a plain fork-mode app running `/usr/bin/sleep 100`.
+pub(crate) fn spec(name: &str) -> AppSpec {
+    AppSpec {
+        name: name.to_owned(),
+        namespace: "default".to_owned(),
+        exec_path: PathBuf::from("/usr/bin/sleep"),
+        args: vec!["100".to_owned()],
+        interpreter: None,
+        interpreter_args: Vec::new(),
+        cwd: PathBuf::from("/srv/app"),
+        instances: 1,
+        exec_mode: ExecMode::Fork,
+        env: BTreeMap::new(),
+        base_env: BTreeMap::new(),
+        instance_var: "NODE_APP_INSTANCE".to_owned(),
+        autorestart: true,
+        autostart: true,
+        max_restarts: 16,
+        min_uptime_ms: 1000,
+        restart_delay_ms: 0,
+        exp_backoff_restart_delay_ms: None,
+        kill_timeout_ms: 1600,
+        kill_signal: "SIGINT".to_owned(),
+        treekill: true,
+        stop_exit_codes: Vec::new(),
+        out_file: Some(PathBuf::from(format!("/home/u/.pm2/logs/{name}-out.log"))),
+        error_file: Some(PathBuf::from(format!("/home/u/.pm2/logs/{name}-error.log"))),
+        log_file: None,
+        pid_file: PathBuf::from(format!("/home/u/.pm2/pids/{name}.pid")),
+        merge_logs: true,
+        time: false,
+        log_date_format: None,
+        max_memory_restart: None,
+        inert_options: Vec::new(),
+    }
+}
+
+/// An online process of `spec(name)`, started 5 minutes before [`NOW`], using 12.3 MB.
+pub(crate) fn process(pm_id: u32, name: &str) -> ProcessInfo {
+    let spec = spec(name);
+    let mut env = BTreeMap::new();
+    env.insert("HOME".to_owned(), "/home/u".to_owned());
+    env.insert("PATH".to_owned(), "/usr/bin:/bin".to_owned());
+    ProcessInfo {
+        pm_id,
+        instance: 0,
+        out_log: spec.out_file.clone(),
+        err_log: spec.error_file.clone(),
+        combined_log: None,
+        pid_file: PathBuf::from(format!("/home/u/.pm2/pids/{name}-{pm_id}.pid")),
+        spec,
+        pid: Some(4242 + pm_id),
+        status: Status::Online,
+        restart_time: 1,
+        unstable_restarts: 0,
+        pm_uptime: NOW - 5 * 60_000,
+        created_at: CREATED,
+        exit_code: None,
+        env,
+        monit: Monit {
+            cpu: 0.5,
+            memory: 12_897_485,
+        },
+        username: "u".to_owned(),
+        last_error: None,
+    }
+}
+
+/// A stopped process of `spec(name)`: no pid, stale monit, exit code 0.
+pub(crate) fn stopped(pm_id: u32, name: &str) -> ProcessInfo {
+    ProcessInfo {
+        pid: None,
+        status: Status::Stopped,
+        exit_code: Some(0),
+        ..process(pm_id, name)
+    }
+}

@@ -1,0 +1,38 @@
+//! Rendering processes for people and scripts, the way PM2 7 prints them.
+//!
+//! - [`table`] / [`table_for_width`]: the `pm2 ls` box table.
+//! - [`describe`] / [`divergent_env`]: `pm2 describe`.
+//! - [`jlist`]: the JSON value of `pm2 jlist`; [`prettylist`]: the same in Node's
+//!   `util.inspect` notation, as `pm2 prettylist` prints it; [`inspect`] for any JSON value.
+//! - [`human_bytes`] / [`human_duration`]: PM2's `12.3mb` and `5m`.
+//!
+//! Every function returns text without a trailing newline and never touches the terminal:
+//! callers decide on colours (`color`) and the current time (`now_ms`, ms since the epoch).
+
+mod boxes;
+mod color;
+mod describe;
+mod inspect;
+mod jlist;
+mod table;
+mod units;
+
+pub use describe::{describe, divergent_env};
+pub use inspect::inspect;
+pub use jlist::{jlist, prettylist};
+pub use table::{table, table_for_width};
+pub use units::{human_bytes, human_duration};
+
+#[cfg(test)]
+mod fixture;
+
+#[cfg(test)]
+mod describe_tests;
+#[cfg(test)]
+mod inspect_tests;
+#[cfg(test)]
+mod jlist_tests;
+#[cfg(test)]
+mod table_tests;
+#[cfg(test)]
+mod units_tests;

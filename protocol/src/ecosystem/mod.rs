@@ -1,0 +1,164 @@
+//! Ecosystem files and app options: what the user wrote, and how it becomes an [`AppSpec`].
+//!
+//! - [`AppConfig`]: the options of one app as written (all optional), from a file or flags.
+//! - [`load`]: reads `ecosystem.toml` (our primary format), `.json`, `.yaml`/`.yml`, and
+//!   `.config.js`/`.cjs` (evaluated by `node`) into [`AppConfig`]s, with warnings for
+//!   unknown keys and `file:line` errors for wrong types.
+//! - [`resolve`]: turns an [`AppConfig`] into an [`AppSpec`] against the caller's cwd, PATH
+//!   and environment, as PM2 resolves scripts, interpreters and log paths.
+//!
+//! [`AppSpec`]: crate::AppSpec
+
+mod parse;
+mod resolve;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use parse::{is_ecosystem_file, load};
+pub use resolve::{resolve, ResolveContext, ResolveError};
+
+use crate::ExecMode;
+
+/// How many instances the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instances {
+    /// An exact count (`instances = 4`).
+    Count(u32),
+    /// All cores (`max`, `0`).
+    Max,
+    /// All cores but this many (`-1`).
+    AllBut(u32),
+}
+
+/// Where the combined log goes (`log_file`, `--log [path]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CombinedLog {
+    /// `<PM2_HOME>/logs/<name>.log`.
+    Default,
+    /// This path, relative to the app's cwd.
+    Path(String),
+}
+
+/// One app's options as the user wrote them; `None` means "PM2's default".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppConfig {
+    /// `name`.
+    pub name: Option<String>,
+    /// `script` (required to start).
+    pub script: Option<String>,
+    /// `args`, already split into words.
+    pub args: Vec<String>,
+    /// `interpreter` / `exec_interpreter`; `none` executes the script directly.
+    pub interpreter: Option<String>,
+    /// `interpreter_args` / `node_args`, split into words.
+    pub interpreter_args: Vec<String>,
+    /// `cwd`, relative to the ecosystem file's folder or the caller's cwd.
+    pub cwd: Option<String>,
+    /// `instances`.
+    pub instances: Option<Instances>,
+    /// `exec_mode` (`fork`, `cluster`, `fork_mode`, `cluster_mode`).
+    pub exec_mode: Option<ExecMode>,
+    /// `env`, values turned into strings.
+    pub env: BTreeMap<String, String>,
+    /// `env_<profile>` tables by profile name, chosen with `--env <profile>`.
+    pub env_profiles: BTreeMap<String, BTreeMap<String, String>>,
+    /// `namespace`.
+    pub namespace: Option<String>,
+    /// `autorestart`.
+    pub autorestart: Option<bool>,
+    /// `autostart`.
+    pub autostart: Option<bool>,
+    /// `max_restarts`.
+    pub max_restarts: Option<u32>,
+    /// `min_uptime` in ms (`10s`, `1m` accepted).
+    pub min_uptime_ms: Option<u64>,
+    /// `restart_delay` in ms.
+    pub restart_delay_ms: Option<u64>,
+    /// `exp_backoff_restart_delay` in ms.
+    pub exp_backoff_restart_delay_ms: Option<u64>,
+    /// `kill_timeout` in ms.
+    pub kill_timeout_ms: Option<u64>,
+    /// `kill_signal`.
+    pub kill_signal: Option<String>,
+    /// `treekill`.
+    pub treekill: Option<bool>,
+    /// `stop_exit_codes`.
+    pub stop_exit_codes: Vec<i32>,
+    /// `out_file` / `output`.
+    pub out_file: Option<String>,
+    /// `error_file` / `error`.
+    pub error_file: Option<String>,
+    /// `log_file` / `log`.
+    pub log_file: Option<CombinedLog>,
+    /// `merge_logs` / `combine_logs`.
+    pub merge_logs: Option<bool>,
+    /// `disable_logs`.
+    pub disable_logs: Option<bool>,
+    /// `time`.
+    pub time: Option<bool>,
+    /// `log_date_format`.
+    pub log_date_format: Option<String>,
+    /// `pid_file`.
+    pub pid_file: Option<String>,
+    /// `instance_var`.
+    pub instance_var: Option<String>,
+    /// `max_memory_restart` in bytes.
+    pub max_memory_restart: Option<u64>,
+    /// `port`: sets `PORT`.
+    pub port: Option<u16>,
+    /// `force`.
+    pub force: Option<bool>,
+    /// Options accepted but without effect yet; `describe` says so once.
+    pub inert_options: Vec<String>,
+}
+
+/// The apps of one ecosystem file, and what the reader noticed.
+#[derive(Debug, Clone, Default)]
+pub struct Ecosystem {
+    /// The file, as given.
+    pub path: PathBuf,
+    /// Apps in file order.
+    pub apps: Vec<AppConfig>,
+    /// One line each: unknown keys, options without effect.
+    pub warnings: Vec<String>,
+}
+
+/// Why an ecosystem file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EcosystemError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid, or an option has the wrong type.
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem (the key's line when known).
+        line: usize,
+        /// What is wrong, naming the option.
+        message: String,
+    },
+    /// A JavaScript ecosystem file needs `node`, which is not installed.
+    #[error(
+        "{path}: evaluating a JavaScript ecosystem file needs node, which was not found in PATH"
+    )]
+    NodeMissing {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file has an extension we do not read.
+    #[error(
+        "{path}: unsupported ecosystem file type (use .toml, .json, .yaml, .yml or .config.js)"
+    )]
+    UnsupportedType {
+        /// The file.
+        path: PathBuf,
+    },
+}

@@ -1,0 +1,292 @@
+//! One app's keys mapped to [`AppConfig`] fields, with PM2's aliases and value forms.
+
+use super::convert::{
+    boolean, duration_ms, env, exec_mode, exit_codes, instances, size_bytes, string, whole, words,
+};
+use super::tree::{Entry, Node, Seg, Value};
+use super::Doc;
+use crate::ecosystem::{AppConfig, CombinedLog, EcosystemError};
+
+/// Options PM2 knows that we accept but that have no effect yet: kept in
+/// [`AppConfig::inert_options`] with a warning.
+const INERT: &[&str] = &[
+    "watch",
+    "ignore_watch",
+    "watch_delay",
+    "watch_options",
+    "cron_restart",
+    "cron",
+    "wait_ready",
+    "listen_timeout",
+    "shutdown_with_message",
+    "filter_env",
+    "append_env_to_name",
+    "increment_var",
+    "uid",
+    "user",
+    "gid",
+    "log_type",
+    "source_map_support",
+    "disable_source_map_support",
+    "vizion",
+    "pmx",
+    "automation",
+    "trace",
+    "disable_trace",
+    "v8",
+    "event_loop_inspector",
+    "deep_monitoring",
+    "io",
+    "post_update",
+    "name_prefix",
+    "install_url",
+    "execute_command",
+    "username",
+    "windowsHide",
+    "kill_retry_time",
+    "write",
+];
+
+/// Reads the app at `path` (its `number` is 1-based, for messages).
+pub(super) fn parse_app(
+    doc: &Doc<'_>,
+    node: &Node,
+    path: Vec<Seg>,
+    number: usize,
+    warnings: &mut Vec<String>,
+) -> Result<AppConfig, EcosystemError> {
+    let start_line = doc.line(node.line, &path).unwrap_or(1);
+    let Value::Map(entries) = &node.value else {
+        return Err(doc.invalid(
+            start_line,
+            format!(
+                "app #{number} must be a table of options, got {}",
+                node.value.describe()
+            ),
+        ));
+    };
+    let label = match node.value.get("name").map(|e| &e.node.value) {
+        Some(Value::Str(name)) if !name.is_empty() => format!("app {name:?}"),
+        _ => format!("app #{number}"),
+    };
+    let app = App {
+        doc,
+        path,
+        label,
+        start_line,
+    };
+    let mut config = AppConfig::default();
+    for entry in entries {
+        app.apply(entry, &mut config, warnings)?;
+    }
+    if config.script.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        return Err(doc.invalid(start_line, format!("{}: missing \"script\"", app.label)));
+    }
+    Ok(config)
+}
+
+/// The app being read: how to name it and where its keys are.
+struct App<'a> {
+    doc: &'a Doc<'a>,
+    path: Vec<Seg>,
+    label: String,
+    start_line: usize,
+}
+
+impl App<'_> {
+    fn key_line(&self, entry: &Entry) -> Option<usize> {
+        let mut path = self.path.clone();
+        path.push(Seg::Key(entry.key.clone()));
+        self.doc.line(entry.line, &path)
+    }
+
+    /// `app "api": option "instances" must be <expected>, got <value>`, at the key's line.
+    fn type_error(&self, entry: &Entry, expected: &str) -> EcosystemError {
+        let line = self.key_line(entry).unwrap_or(self.start_line);
+        self.doc.invalid(
+            line,
+            format!(
+                "{}: option {:?} must be {expected}, got {}",
+                self.label,
+                entry.key,
+                entry.node.value.describe()
+            ),
+        )
+    }
+
+    fn apply(
+        &self,
+        entry: &Entry,
+        config: &mut AppConfig,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), EcosystemError> {
+        let value = &entry.node.value;
+        let key = entry.key.as_str();
+        let known = is_known(key);
+        if matches!(value, Value::Null) && known {
+            // `null` / `~`: PM2's default.
+            return Ok(());
+        }
+        let string = || string(value).ok_or_else(|| self.type_error(entry, "a string"));
+        let boolean = || boolean(value).ok_or_else(|| self.type_error(entry, "true or false"));
+        let duration = || {
+            duration_ms(value)
+                .ok_or_else(|| self.type_error(entry, "a duration in ms or like \"10s\""))
+        };
+        let words =
+            || words(value).ok_or_else(|| self.type_error(entry, "a string or a list of strings"));
+        match key {
+            "name" => config.name = Some(string()?),
+            "script" | "exec" => config.script = Some(string()?),
+            "args" => config.args = words()?,
+            "interpreter" | "exec_interpreter" => config.interpreter = Some(string()?),
+            "interpreter_args" | "node_args" | "interpreterArgs" => {
+                config.interpreter_args = words()?
+            }
+            "cwd" => config.cwd = Some(string()?),
+            "instances" => {
+                config.instances = Some(
+                    instances(value)
+                        .ok_or_else(|| self.type_error(entry, "a number or \"max\""))?,
+                )
+            }
+            "exec_mode" => {
+                config.exec_mode = Some(
+                    exec_mode(value)
+                        .ok_or_else(|| self.type_error(entry, "\"fork\" or \"cluster\""))?,
+                )
+            }
+            "env" => config.env = env(value).ok_or_else(|| self.env_error(entry))?,
+            "namespace" => config.namespace = Some(string()?),
+            "autorestart" => config.autorestart = Some(boolean()?),
+            "autostart" => config.autostart = Some(boolean()?),
+            "treekill" => config.treekill = Some(boolean()?),
+            "merge_logs" | "combine_logs" => config.merge_logs = Some(boolean()?),
+            "disable_logs" => config.disable_logs = Some(boolean()?),
+            "time" => config.time = Some(boolean()?),
+            "force" => config.force = Some(boolean()?),
+            "max_restarts" => {
+                let n = whole(value)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| self.type_error(entry, "a whole number (0 or more)"))?;
+                config.max_restarts = Some(n);
+            }
+            "min_uptime" => config.min_uptime_ms = Some(duration()?),
+            "restart_delay" => config.restart_delay_ms = Some(duration()?),
+            "exp_backoff_restart_delay" => config.exp_backoff_restart_delay_ms = Some(duration()?),
+            "kill_timeout" => config.kill_timeout_ms = Some(duration()?),
+            "kill_signal" => config.kill_signal = Some(string()?),
+            "stop_exit_codes" => {
+                config.stop_exit_codes = exit_codes(value)
+                    .ok_or_else(|| self.type_error(entry, "an exit code or a list of exit codes"))?
+            }
+            "out_file" | "output" | "out" | "out_log" => config.out_file = Some(string()?),
+            "error_file" | "error" | "err_file" | "err" | "err_log" => {
+                config.error_file = Some(string()?)
+            }
+            "log_file" | "log" => {
+                config.log_file = match value {
+                    Value::Bool(true) => Some(CombinedLog::Default),
+                    Value::Bool(false) => None,
+                    Value::Str(path) => Some(CombinedLog::Path(path.clone())),
+                    _ => return Err(self.type_error(entry, "a path or true")),
+                }
+            }
+            "log_date_format" => config.log_date_format = Some(string()?),
+            "pid_file" | "pid" => config.pid_file = Some(string()?),
+            "instance_var" => config.instance_var = Some(string()?),
+            "max_memory_restart" => {
+                config.max_memory_restart = Some(size_bytes(value).ok_or_else(|| {
+                    self.type_error(entry, "a size in bytes or like \"150M\" or \"1G\"")
+                })?)
+            }
+            "port" => {
+                let port = whole(value)
+                    .and_then(|n| u16::try_from(n).ok())
+                    .ok_or_else(|| self.type_error(entry, "a port number (0 to 65535)"))?;
+                config.port = Some(port);
+            }
+            _ => {
+                if let Some(profile) = profile_of(key) {
+                    let vars = env(value).ok_or_else(|| self.env_error(entry))?;
+                    config.env_profiles.insert(profile.to_owned(), vars);
+                } else if INERT.contains(&key) {
+                    if !config.inert_options.iter().any(|o| o == key) {
+                        config.inert_options.push(key.to_owned());
+                        let message = format!(
+                            "{}: option {key:?} is accepted but has no effect yet",
+                            self.label
+                        );
+                        warnings.push(self.doc.warning(None, &message));
+                    }
+                } else {
+                    let message = format!("{}: unknown option {key:?} (ignored)", self.label);
+                    warnings.push(self.doc.warning(self.key_line(entry), &message));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn env_error(&self, entry: &Entry) -> EcosystemError {
+        self.type_error(entry, "a table of variables")
+    }
+}
+
+/// True for every key [`App::apply`] reads or accepts.
+fn is_known(key: &str) -> bool {
+    const READ: &[&str] = &[
+        "name",
+        "script",
+        "exec",
+        "args",
+        "interpreter",
+        "exec_interpreter",
+        "interpreter_args",
+        "node_args",
+        "interpreterArgs",
+        "cwd",
+        "instances",
+        "exec_mode",
+        "env",
+        "namespace",
+        "autorestart",
+        "autostart",
+        "treekill",
+        "merge_logs",
+        "combine_logs",
+        "disable_logs",
+        "time",
+        "force",
+        "max_restarts",
+        "min_uptime",
+        "restart_delay",
+        "exp_backoff_restart_delay",
+        "kill_timeout",
+        "kill_signal",
+        "stop_exit_codes",
+        "out_file",
+        "output",
+        "out",
+        "out_log",
+        "error_file",
+        "error",
+        "err_file",
+        "err",
+        "err_log",
+        "log_file",
+        "log",
+        "log_date_format",
+        "pid_file",
+        "pid",
+        "instance_var",
+        "max_memory_restart",
+        "port",
+    ];
+    READ.contains(&key) || INERT.contains(&key) || profile_of(key).is_some()
+}
+
+/// `production` for `env_production`.
+fn profile_of(key: &str) -> Option<&str> {
+    key.strip_prefix("env_").filter(|p| !p.is_empty())
+}

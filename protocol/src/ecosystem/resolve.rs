@@ -1,0 +1,411 @@
+//! Resolving an [`AppConfig`] into an [`AppSpec`], the way PM2 resolves app attributes.
+//!
+//! Everything that depends on the caller (cwd, PATH, environment, `PM2_HOME`) is settled
+//! here, in the frontend, so that the daemon runs exactly what the user meant.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{AppConfig, CombinedLog, Instances};
+use crate::{AppSpec, ExecMode};
+
+/// What a spec is resolved against: the caller's side of the world.
+#[derive(Debug, Clone)]
+pub struct ResolveContext {
+    /// The caller's working directory (or the ecosystem file's folder).
+    pub cwd: PathBuf,
+    /// The caller's environment; it reaches the app, as in PM2.
+    pub caller_env: BTreeMap<String, String>,
+    /// `--env <profile>`: which `env_<profile>` table applies.
+    pub env_profile: Option<String>,
+    /// The daemon's home, for default log and pid paths.
+    pub pm2_home: PathBuf,
+    /// Number of CPU cores, for `instances = max`.
+    pub cpus: u32,
+}
+
+/// Why an app cannot be started as written.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ResolveError {
+    /// No `script` was given.
+    #[error("app {0:?} has no script")]
+    MissingScript(String),
+    /// The script is neither a file nor a command on PATH.
+    #[error("Script not found: {0}")]
+    ScriptNotFound(PathBuf),
+    /// The script has no known interpreter and is not executable.
+    #[error("script is not executable: {0} (chmod +x it, or set --interpreter)")]
+    NotExecutable(PathBuf),
+    /// The interpreter is not installed.
+    #[error("interpreter {interpreter:?} not found in PATH (needed to run {script})")]
+    InterpreterNotFound {
+        /// The interpreter.
+        interpreter: String,
+        /// The script it should run.
+        script: String,
+    },
+    /// The working directory does not exist.
+    #[error("cwd does not exist: {0}")]
+    CwdMissing(PathBuf),
+}
+
+/// Interpreter PM2 picks for a script extension (`lib/API/interpreter.json`).
+pub fn interpreter_for(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?;
+    Some(match ext {
+        "js" | "cjs" | "mjs" => "node",
+        "py" => "python3",
+        "rb" => "ruby",
+        "sh" => "bash",
+        "php" => "php",
+        "pl" => "perl",
+        "coffee" => "coffee",
+        "ls" => "lsc",
+        "ts" | "tsx" => "bun",
+        _ => return None,
+    })
+}
+
+/// Finds `program` in the `PATH` of `env` (or checks it directly when it has a slash).
+pub fn find_in_path(program: &str, env: &BTreeMap<String, String>) -> Option<PathBuf> {
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return is_executable(&path).then_some(path);
+    }
+    let path_var = env
+        .get("PATH")
+        .cloned()
+        .or_else(|| std::env::var("PATH").ok())?;
+    std::env::split_paths(&path_var)
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// PM2 replaces characters other than letters, digits, `.` and `-` in file names.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn absolute(base: &Path, path: &str) -> PathBuf {
+    let path = expand_home(path);
+    if path.is_absolute() {
+        path
+    } else {
+        base.join(path)
+    }
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Resolves `config` into a spec: script path, interpreter, name, env and log paths.
+pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, ResolveError> {
+    let script = config
+        .script
+        .clone()
+        .ok_or_else(|| ResolveError::MissingScript(config.name.clone().unwrap_or_default()))?;
+    let cwd = match &config.cwd {
+        Some(dir) => absolute(&ctx.cwd, dir),
+        None => ctx.cwd.clone(),
+    };
+    if !cwd.is_dir() {
+        return Err(ResolveError::CwdMissing(cwd));
+    }
+
+    let mut env = config.env.clone();
+    if let Some(profile) = &ctx.env_profile {
+        if let Some(extra) = config.env_profiles.get(profile) {
+            env.extend(extra.clone());
+        }
+    }
+    if let Some(port) = config.port {
+        env.insert("PORT".into(), port.to_string());
+    }
+    let mut lookup_env = ctx.caller_env.clone();
+    lookup_env.extend(env.clone());
+
+    let mut args = config.args.clone();
+    let mut interpreter = config.interpreter.clone().filter(|i| i != "none");
+    let explicit_none = config.interpreter.as_deref() == Some("none");
+    let default_name;
+    let script_path = absolute(&cwd, &script);
+    let exec_path = if script_path.is_file() {
+        default_name = script_path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string);
+        if interpreter.is_none() && !explicit_none {
+            interpreter = interpreter_for(&script_path).map(str::to_string);
+        }
+        if interpreter.is_none() && !is_executable(&script_path) {
+            return Err(ResolveError::NotExecutable(script_path));
+        }
+        script_path
+    } else if script.contains(' ') && interpreter.is_none() {
+        // `pm2 start "python3 -m http.server"`: run through bash -c, named after the command.
+        default_name = Some(script.clone());
+        let mut shell_args = vec!["-c".to_string(), script.clone()];
+        shell_args.append(&mut args);
+        args = shell_args;
+        find_in_path("bash", &lookup_env)
+            .or_else(|| find_in_path("sh", &lookup_env))
+            .ok_or_else(|| ResolveError::ScriptNotFound(PathBuf::from("bash")))?
+    } else if !script.contains('/') {
+        // A command on PATH (`pm2 start sleep -- 100`).
+        default_name = Some(script.clone());
+        match find_in_path(&script, &lookup_env) {
+            Some(found) => found,
+            None => return Err(ResolveError::ScriptNotFound(script_path)),
+        }
+    } else {
+        return Err(ResolveError::ScriptNotFound(script_path));
+    };
+    if let Some(program) = &interpreter {
+        if find_in_path(program, &lookup_env).is_none() {
+            return Err(ResolveError::InterpreterNotFound {
+                interpreter: program.clone(),
+                script: exec_path.display().to_string(),
+            });
+        }
+        if program.contains("python") {
+            env.entry("PYTHONUNBUFFERED".into())
+                .or_insert_with(|| "1".into());
+        }
+    }
+
+    let mut name = config
+        .name
+        .clone()
+        .or(default_name)
+        .unwrap_or_else(|| script.clone());
+    if config
+        .inert_options
+        .iter()
+        .any(|o| o == "append_env_to_name")
+    {
+        if let Some(profile) = &ctx.env_profile {
+            name = format!("{name}-{profile}");
+        }
+    }
+    let exec_mode = config.exec_mode.unwrap_or(ExecMode::Fork);
+    let instances = match config.instances {
+        None => 1,
+        Some(Instances::Count(0)) | Some(Instances::Max) => ctx.cpus.max(1),
+        Some(Instances::Count(n)) => n,
+        Some(Instances::AllBut(n)) => ctx.cpus.saturating_sub(n).max(1),
+    };
+    // PM2 merges logs of a single fork app (no suffix) unless told otherwise.
+    let merge_logs = config
+        .merge_logs
+        .unwrap_or(exec_mode == ExecMode::Fork && config.instances.is_none());
+
+    let logs_dir = ctx.pm2_home.join("logs");
+    let safe = file_safe(&name);
+    let disable_logs = config.disable_logs.unwrap_or(false);
+    let log_path = |given: &Option<String>, default: String| -> Option<PathBuf> {
+        if disable_logs {
+            return Some(PathBuf::from("/dev/null"));
+        }
+        Some(match given.as_deref() {
+            Some("NULL") | Some("/dev/null") => PathBuf::from("/dev/null"),
+            Some(path) => absolute(&cwd, path),
+            None => logs_dir.join(default),
+        })
+    };
+    let out_file = log_path(&config.out_file, format!("{safe}-out.log"));
+    let error_file = log_path(&config.error_file, format!("{safe}-error.log"));
+    let log_file = match &config.log_file {
+        _ if disable_logs => None,
+        None => None,
+        Some(CombinedLog::Default) => Some(logs_dir.join(format!("{safe}.log"))),
+        Some(CombinedLog::Path(path)) => Some(absolute(&cwd, path)),
+    };
+    let pid_file = match &config.pid_file {
+        Some(path) => absolute(&cwd, path),
+        None => ctx.pm2_home.join("pids").join(format!("{safe}.pid")),
+    };
+    let time = config.time.unwrap_or(false);
+
+    Ok(AppSpec {
+        name,
+        namespace: config.namespace.clone().unwrap_or_else(|| "default".into()),
+        exec_path,
+        args,
+        interpreter,
+        interpreter_args: config.interpreter_args.clone(),
+        cwd,
+        instances,
+        exec_mode,
+        env,
+        base_env: ctx.caller_env.clone(),
+        instance_var: config
+            .instance_var
+            .clone()
+            .unwrap_or_else(|| "NODE_APP_INSTANCE".into()),
+        autorestart: config.autorestart.unwrap_or(true),
+        autostart: config.autostart.unwrap_or(true),
+        max_restarts: config.max_restarts.unwrap_or(16),
+        min_uptime_ms: config.min_uptime_ms.unwrap_or(1000),
+        restart_delay_ms: config.restart_delay_ms.unwrap_or(0),
+        exp_backoff_restart_delay_ms: config.exp_backoff_restart_delay_ms,
+        kill_timeout_ms: config.kill_timeout_ms.unwrap_or(1600),
+        kill_signal: config
+            .kill_signal
+            .clone()
+            .unwrap_or_else(|| "SIGINT".into()),
+        treekill: config.treekill.unwrap_or(true),
+        stop_exit_codes: config.stop_exit_codes.clone(),
+        out_file,
+        error_file,
+        log_file,
+        pid_file,
+        merge_logs,
+        time,
+        log_date_format: config
+            .log_date_format
+            .clone()
+            .or_else(|| time.then(|| "YYYY-MM-DDTHH:mm:ss".to_string())),
+        max_memory_restart: config.max_memory_restart,
+        inert_options: config.inert_options.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(dir: &Path) -> ResolveContext {
+        let mut caller_env = BTreeMap::new();
+        caller_env.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
+        caller_env.insert("FROM_CALLER".into(), "1".into());
+        ResolveContext {
+            cwd: dir.to_path_buf(),
+            caller_env,
+            env_profile: None,
+            pm2_home: dir.join(".pm2"),
+            cpus: 4,
+        }
+    }
+
+    fn app(script: &str) -> AppConfig {
+        AppConfig {
+            script: Some(script.into()),
+            ..AppConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_js_file_runs_with_node_and_is_named_after_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("api.js"), "").unwrap();
+        let Ok(spec) = resolve(&app("api.js"), &ctx(dir.path())) else {
+            return; // node is not installed on this machine
+        };
+        assert_eq!(spec.name, "api");
+        assert_eq!(spec.interpreter.as_deref(), Some("node"));
+        assert_eq!(spec.exec_path, dir.path().join("api.js"));
+        assert_eq!(
+            spec.out_file,
+            Some(dir.path().join(".pm2/logs/api-out.log"))
+        );
+        assert!(spec.merge_logs, "a single fork app has no -<id> suffix");
+        assert_eq!(
+            spec.base_env.get("FROM_CALLER").map(String::as_str),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn a_binary_on_path_runs_directly() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = app("sleep");
+        config.args = vec!["100".into()];
+        let spec = resolve(&config, &ctx(dir.path())).unwrap();
+        assert_eq!(spec.name, "sleep");
+        assert_eq!(spec.interpreter, None);
+        assert!(spec.exec_path.ends_with("sleep"));
+        assert_eq!(spec.args, vec!["100"]);
+    }
+
+    #[test]
+    fn a_command_line_runs_through_bash() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = resolve(&app("python3 -m http.server 8080"), &ctx(dir.path())).unwrap();
+        assert!(spec.exec_path.ends_with("bash"));
+        assert_eq!(spec.args, vec!["-c", "python3 -m http.server 8080"]);
+        assert_eq!(spec.name, "python3 -m http.server 8080");
+        assert_eq!(
+            spec.out_file,
+            Some(
+                dir.path()
+                    .join(".pm2/logs/python3--m-http.server-8080-out.log")
+            )
+        );
+    }
+
+    #[test]
+    fn missing_scripts_and_plain_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            resolve(&app("./nope.js"), &ctx(dir.path())),
+            Err(ResolveError::ScriptNotFound(dir.path().join("./nope.js")))
+        );
+        std::fs::write(dir.path().join("data.bin"), "x").unwrap();
+        assert_eq!(
+            resolve(&app("data.bin"), &ctx(dir.path())),
+            Err(ResolveError::NotExecutable(dir.path().join("data.bin")))
+        );
+    }
+
+    #[test]
+    fn a_missing_interpreter_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.sh"), "").unwrap();
+        let mut config = app("x.sh");
+        config.interpreter = Some("no-such-interpreter-xyz".into());
+        assert!(matches!(
+            resolve(&config, &ctx(dir.path())),
+            Err(ResolveError::InterpreterNotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn profiles_instances_and_log_suffix_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("w.sh"), "").unwrap();
+        let mut config = app("w.sh");
+        config.env.insert("A".into(), "base".into());
+        config
+            .env_profiles
+            .entry("production".into())
+            .or_default()
+            .insert("A".into(), "prod".into());
+        config.instances = Some(Instances::AllBut(1));
+        let mut context = ctx(dir.path());
+        context.env_profile = Some("production".into());
+        let spec = resolve(&config, &context).unwrap();
+        assert_eq!(spec.env.get("A").map(String::as_str), Some("prod"));
+        assert_eq!(spec.instances, 3);
+        assert!(!spec.merge_logs, "several instances get -<id> suffixes");
+        assert_eq!(spec.interpreter.as_deref(), Some("bash"));
+    }
+}

@@ -1,0 +1,38 @@
+//! The language the pm2 daemon and its frontends speak, and the description of an app.
+//!
+//! This crate has no actors and no tasks of its own; everyone depends on it and it depends on
+//! no other crate of the workspace:
+//!
+//! ```text
+//!  cli ──┐
+//!  mcp ──┼──> protocol <── actors <── runtime
+//! ```
+//!
+//! - [`frame`]: u32 big-endian length + bincode 2 body, with a hard maximum frame size.
+//! - [`message`]: the handshake, requests, responses and events carried in frames.
+//! - [`spec`]: [`AppSpec`], an app fully resolved (absolute paths, interpreter, env), which is
+//!   what the daemon is asked to run.
+//! - [`process`]: [`ProcessInfo`], one row of the process table as frontends see it.
+//! - [`ecosystem`]: reading ecosystem files (TOML, JSON, YAML, JS) and resolving app options
+//!   into [`AppSpec`]s, shared by `pm2`, `pm2-runtime` and `pm2-mcp`.
+#![warn(missing_docs)]
+
+pub mod ecosystem;
+pub mod frame;
+pub mod message;
+pub mod process;
+pub mod spec;
+pub mod target;
+pub mod units;
+
+pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
+pub use message::{Action, ClientFrame, Hello, Request, Response, ServerFrame, Welcome};
+pub use process::{Monit, ProcessInfo, Status};
+pub use spec::{AppSpec, ExecMode};
+pub use target::Target;
+
+/// Version of the wire protocol; both sides refuse to talk across versions.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Version of this build, reported by `pm2 --version` and the handshake.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,149 @@
+//! What travels in frames: the handshake, requests, their responses and pushed events.
+//!
+//! A connection starts with [`ClientFrame::Hello`] answered by [`ServerFrame::Welcome`];
+//! after that every [`Request`] gets exactly one [`Response`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AppSpec, ProcessInfo, Target, PROTOCOL_VERSION, VERSION};
+
+/// First frame a client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// The client's [`PROTOCOL_VERSION`].
+    pub protocol: u32,
+    /// The client's package version, for messages.
+    pub version: String,
+}
+
+impl Hello {
+    /// The hello of this build.
+    pub fn current() -> Self {
+        Self {
+            protocol: PROTOCOL_VERSION,
+            version: VERSION.to_string(),
+        }
+    }
+}
+
+/// The daemon's answer to [`Hello`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// The daemon's [`PROTOCOL_VERSION`]; the client gives up if it differs from its own.
+    pub protocol: u32,
+    /// The daemon's package version.
+    pub version: String,
+    /// The daemon's process id.
+    pub pid: u32,
+}
+
+/// Frames a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClientFrame {
+    /// Opens the conversation.
+    Hello(Hello),
+    /// One request, answered by one [`ServerFrame::Response`].
+    Request(Request),
+}
+
+/// Frames the daemon sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServerFrame {
+    /// Answers [`ClientFrame::Hello`] when the versions match.
+    Welcome(Welcome),
+    /// Answers one request.
+    Response(Response),
+}
+
+/// A lifecycle verb applied to a set of processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Stop gracefully and keep the entry (`pm2 stop`).
+    Stop,
+    /// Stop then start again (`pm2 restart`).
+    Restart,
+    /// Replace with as little downtime as the mode allows (`pm2 reload`); fork mode restarts.
+    Reload,
+    /// Stop and forget (`pm2 delete`).
+    Delete,
+    /// Clear restart counters (`pm2 reset`).
+    Reset,
+}
+
+impl Action {
+    /// The verb as PM2 prints it in messages (`[PM2] Applying action restartProcessId ...`).
+    pub fn pm2_name(self) -> &'static str {
+        match self {
+            Action::Stop => "stopProcessId",
+            Action::Restart => "restartProcessId",
+            Action::Reload => "reloadProcessId",
+            Action::Delete => "deleteProcessId",
+            Action::Reset => "resetMetaProcessId",
+        }
+    }
+}
+
+/// What a frontend asks of the daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Liveness check; answered with [`Response::Pong`].
+    Ping,
+    /// Start apps. An app whose name and script are already managed is restarted when it is
+    /// stopped, and refused while it runs unless `force`; with `restart_existing` (ecosystem
+    /// files) any app of the same name is restarted with the new environment instead.
+    Start {
+        /// The apps, resolved by the frontend.
+        apps: Vec<AppSpec>,
+        /// Start a second copy of an app that already runs (`-f`).
+        force: bool,
+        /// Restart apps that already exist by name (ecosystem files, `startOrRestart`).
+        restart_existing: bool,
+    },
+    /// Apply `action` to every process the targets name.
+    Act {
+        /// The verb.
+        action: Action,
+        /// Which processes; an unknown target is an error naming it.
+        targets: Vec<Target>,
+        /// For restart/reload: the caller's environment replaces the saved one (`--update-env`).
+        update_env: Option<BTreeMap<String, String>>,
+    },
+    /// Send a signal (by name, `SIGUSR2`) to the processes the targets name.
+    Signal {
+        /// Signal name, with or without the `SIG` prefix.
+        signal: String,
+        /// Which processes.
+        targets: Vec<Target>,
+    },
+    /// Every process, in id order.
+    List,
+    /// The processes the targets name (`describe`, `pid`, `id`).
+    Describe {
+        /// Which processes.
+        targets: Vec<Target>,
+        /// When true, a target that matches nothing is not an error.
+        allow_empty: bool,
+    },
+    /// Stop every app gracefully, then the daemon exits.
+    Kill,
+}
+
+/// The daemon's answer to one [`Request`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// Answer to [`Request::Ping`].
+    Pong {
+        /// Daemon process id.
+        pid: u32,
+        /// Daemon version.
+        version: String,
+    },
+    /// Processes, for list-like requests and those that act on processes.
+    Processes(Vec<ProcessInfo>),
+    /// Done, nothing to report.
+    Ok,
+    /// The request failed; one line for the user.
+    Error(String),
+}

@@ -1,0 +1,111 @@
+//! [`AppSpec`]: an app fully resolved, ready for the daemon to run.
+//!
+//! Frontends turn what the user wrote (flags, ecosystem files) into specs with
+//! [`crate::ecosystem::resolve`]; the daemon never looks at the caller's filesystem or PATH.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How the instances of an app run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ExecMode {
+    /// Each instance is a plain child process.
+    #[default]
+    Fork,
+    /// Instances share the app's listening socket(s).
+    Cluster,
+}
+
+impl ExecMode {
+    /// PM2's spelling in `pm2_env.exec_mode`.
+    pub fn pm2_name(self) -> &'static str {
+        match self {
+            ExecMode::Fork => "fork_mode",
+            ExecMode::Cluster => "cluster_mode",
+        }
+    }
+
+    /// The short form shown in `pm2 ls`.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            ExecMode::Fork => "fork",
+            ExecMode::Cluster => "cluster",
+        }
+    }
+}
+
+/// Everything needed to start (and start again) every instance of one app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppSpec {
+    /// App name; several processes share it when `instances > 1`.
+    pub name: String,
+    /// Namespace, `default` unless set.
+    pub namespace: String,
+    /// The program to execute: an absolute script path or a binary.
+    pub exec_path: PathBuf,
+    /// Arguments after the script.
+    pub args: Vec<String>,
+    /// Interpreter program, `None` to execute `exec_path` directly.
+    pub interpreter: Option<String>,
+    /// Arguments for the interpreter, before the script.
+    pub interpreter_args: Vec<String>,
+    /// Working directory.
+    pub cwd: PathBuf,
+    /// Number of instances (already resolved from `max`/`-1`).
+    pub instances: u32,
+    /// Fork or cluster.
+    pub exec_mode: ExecMode,
+    /// Variables the app declares (`env`, then `env_<profile>`).
+    pub env: BTreeMap<String, String>,
+    /// The environment of the caller that started the app; the app declares on top of it.
+    pub base_env: BTreeMap<String, String>,
+    /// Name of the instance-number variable (`NODE_APP_INSTANCE`).
+    pub instance_var: String,
+    /// Restart after an exit.
+    pub autorestart: bool,
+    /// Start when added (false: the entry is created stopped).
+    pub autostart: bool,
+    /// Unstable restarts allowed before the process is left `errored`.
+    pub max_restarts: u32,
+    /// Below this uptime an exit counts as unstable.
+    pub min_uptime_ms: u64,
+    /// Wait before an automatic restart.
+    pub restart_delay_ms: u64,
+    /// First delay of exponential back-off, when enabled.
+    pub exp_backoff_restart_delay_ms: Option<u64>,
+    /// Grace between the stop signal and SIGKILL.
+    pub kill_timeout_ms: u64,
+    /// First stop signal (`SIGINT`).
+    pub kill_signal: String,
+    /// Signal the whole process group, not only the main pid.
+    pub treekill: bool,
+    /// Exit codes after which the app is not restarted.
+    pub stop_exit_codes: Vec<i32>,
+    /// Standard output file; `None` when logs are disabled.
+    pub out_file: Option<PathBuf>,
+    /// Standard error file; `None` when logs are disabled.
+    pub error_file: Option<PathBuf>,
+    /// Combined output file, when asked for.
+    pub log_file: Option<PathBuf>,
+    /// Pid file.
+    pub pid_file: PathBuf,
+    /// One set of files for all instances instead of `-<id>` suffixes.
+    pub merge_logs: bool,
+    /// Prefix each line with an ISO timestamp.
+    pub time: bool,
+    /// Prefix each line with a timestamp in this format.
+    pub log_date_format: Option<String>,
+    /// Restart above this resident memory, in bytes.
+    pub max_memory_restart: Option<u64>,
+    /// Options that were accepted but have no effect yet, said once in `describe`.
+    pub inert_options: Vec<String>,
+}
+
+impl AppSpec {
+    /// The command line as PM2 shows it: interpreter (if any) and script.
+    pub fn interpreter_name(&self) -> &str {
+        self.interpreter.as_deref().unwrap_or("none")
+    }
+}

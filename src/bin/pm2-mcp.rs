@@ -1,0 +1,5 @@
+//! `pm2-mcp`: the MCP server for AI agents.
+
+fn main() {
+    std::process::exit(pm2_mcp::main_entry());
+}
