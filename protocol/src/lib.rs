@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod ecosystem;
+pub mod home;
 pub mod frame;
 pub mod message;
 pub mod process;
@@ -25,6 +26,7 @@ pub mod spec;
 pub mod target;
 pub mod units;
 
+pub use home::{Home, HomeError};
 pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use message::{Action, ClientFrame, Hello, Request, Response, ServerFrame, Welcome};
 pub use process::{Monit, ProcessInfo, Status};

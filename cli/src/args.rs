@@ -1,0 +1,194 @@
+//! The command line, as PM2 spells it (`startOrRestart`, `sendSignal`, `ls`, `-i max`).
+
+use clap::{Args, Parser, Subcommand};
+
+/// `pm2`: a production process manager, drop-in for PM2.
+#[derive(Debug, Parser)]
+#[command(name = "pm2", disable_version_flag = true, about, long_about = None)]
+pub struct Cli {
+    /// Print the version.
+    #[arg(short = 'v', long = "version", global = false)]
+    pub version: bool,
+    /// Print nothing but errors.
+    #[arg(short = 's', long, global = true)]
+    pub silent: bool,
+    /// No colours.
+    #[arg(long = "no-color", global = true)]
+    pub no_color: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a script, binary, command or ecosystem file (or restart an app by name or id).
+    Start(StartArgs),
+    /// Start the apps of an ecosystem file, restarting those already running.
+    #[command(name = "startOrRestart")]
+    StartOrRestart(StartArgs),
+    /// Start the apps of an ecosystem file, reloading those already running.
+    #[command(name = "startOrReload")]
+    StartOrReload(StartArgs),
+    /// Stop processes (id, name, namespace, all, /regex/, ecosystem file).
+    Stop(TargetArgs),
+    /// Restart processes.
+    Restart(TargetArgs),
+    /// Reload processes (fork mode restarts).
+    Reload(TargetArgs),
+    /// Stop and forget processes.
+    #[command(visible_alias = "del")]
+    Delete(TargetArgs),
+    /// Clear restart counters.
+    Reset(TargetArgs),
+    /// Send a signal to processes.
+    #[command(name = "sendSignal")]
+    SendSignal {
+        /// Signal name (SIGUSR2) or number.
+        signal: String,
+        /// Which processes.
+        #[arg(required = true)]
+        targets: Vec<String>,
+    },
+    /// List processes.
+    #[command(visible_aliases = ["ls", "l", "status"])]
+    List,
+    /// List processes as JSON.
+    Jlist,
+    /// List processes as PM2 prints them (util.inspect notation).
+    Prettylist,
+    /// Show everything about processes.
+    #[command(visible_aliases = ["show", "info"])]
+    Describe {
+        /// Which processes.
+        #[arg(required = true)]
+        targets: Vec<String>,
+    },
+    /// Print the pids of an app (all apps without a name).
+    Pid {
+        /// App name.
+        name: Option<String>,
+    },
+    /// Print the ids of an app.
+    Id {
+        /// App name.
+        name: String,
+    },
+    /// Check that the daemon answers (starting it if needed).
+    Ping,
+    /// Stop every app, then the daemon.
+    Kill,
+}
+
+/// Targets of a lifecycle command.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Ids, names, namespaces, `all`, `/regex/` or an ecosystem file.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// Give the processes the current environment on restart.
+    #[arg(long = "update-env")]
+    pub update_env: bool,
+    /// With an ecosystem file: only these apps (comma separated).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// With an ecosystem file: use `env_<name>`.
+    #[arg(long = "env")]
+    pub env: Option<String>,
+}
+
+/// Options of `pm2 start`, PM2's flags.
+#[derive(Debug, Args, Default)]
+pub struct StartArgs {
+    /// Script, binary, command line, ecosystem file, or an app name/id to restart.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// Arguments for the script (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
+    /// App name.
+    #[arg(short = 'n', long)]
+    pub name: Option<String>,
+    /// Namespace.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Working directory.
+    #[arg(long)]
+    pub cwd: Option<String>,
+    /// Number of instances (`max`, `-1` for all cores but one).
+    #[arg(short = 'i', long, allow_hyphen_values = true)]
+    pub instances: Option<String>,
+    /// Interpreter (`none` to execute directly).
+    #[arg(long)]
+    pub interpreter: Option<String>,
+    /// Arguments for the interpreter.
+    #[arg(long = "interpreter-args", allow_hyphen_values = true)]
+    pub interpreter_args: Option<String>,
+    /// Arguments for node (same as --interpreter-args).
+    #[arg(long = "node-args", allow_hyphen_values = true)]
+    pub node_args: Option<String>,
+    /// Execute the script directly, without an interpreter.
+    #[arg(short = 'x', long = "execute-command")]
+    pub execute_command: bool,
+    /// Use `env_<name>` of an ecosystem file.
+    #[arg(long = "env")]
+    pub env: Option<String>,
+    /// With an ecosystem file: only these apps (comma separated).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Do not restart the app when it exits.
+    #[arg(long = "no-autorestart")]
+    pub no_autorestart: bool,
+    /// Register the app without starting it.
+    #[arg(long = "no-autostart")]
+    pub no_autostart: bool,
+    /// Unstable restarts before `errored`.
+    #[arg(long = "max-restarts")]
+    pub max_restarts: Option<u32>,
+    /// Below this uptime an exit is unstable (ms, or 10s/1m).
+    #[arg(long = "min-uptime")]
+    pub min_uptime: Option<String>,
+    /// Delay before an automatic restart (ms).
+    #[arg(long = "restart-delay")]
+    pub restart_delay: Option<String>,
+    /// Exponential back-off start delay (ms).
+    #[arg(long = "exp-backoff-restart-delay")]
+    pub exp_backoff_restart_delay: Option<String>,
+    /// Grace between the stop signal and SIGKILL (ms).
+    #[arg(long = "kill-timeout")]
+    pub kill_timeout: Option<String>,
+    /// Exit codes that do not restart the app.
+    #[arg(long = "stop-exit-codes", num_args = 1.., value_delimiter = ',')]
+    pub stop_exit_codes: Vec<i32>,
+    /// Restart above this memory (150M, 1G).
+    #[arg(long = "max-memory-restart")]
+    pub max_memory_restart: Option<String>,
+    /// Prefix log lines with a timestamp.
+    #[arg(long)]
+    pub time: bool,
+    /// Timestamp format for log lines (moment.js tokens).
+    #[arg(long = "log-date-format")]
+    pub log_date_format: Option<String>,
+    /// stdout log file.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<String>,
+    /// stderr log file.
+    #[arg(short = 'e', long = "error")]
+    pub error: Option<String>,
+    /// Combined log file (default `<name>.log` when no path).
+    #[arg(short = 'l', long = "log", num_args = 0..=1, default_missing_value = "")]
+    pub log: Option<String>,
+    /// One set of log files for all instances.
+    #[arg(long = "merge-logs")]
+    pub merge_logs: bool,
+    /// Start another copy of a script that already runs.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Give restarted processes the current environment.
+    #[arg(long = "update-env")]
+    pub update_env: bool,
+    /// Watch and restart on change (accepted; takes effect in a later version).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+}

@@ -1,0 +1,113 @@
+//! One function per command; each returns an error for the one line the user sees.
+
+mod manage;
+mod show;
+mod start;
+
+use anyhow::{bail, Result};
+use pm2_protocol::{Home, ProcessInfo, Request, Response};
+
+use crate::args::{Cli, Command};
+use crate::client::{Client, ClientError};
+use crate::output::Printer;
+
+/// What every command needs: where the daemon lives and how to print.
+pub struct Context {
+    /// `PM2_HOME`.
+    pub home: Home,
+    /// Output style.
+    pub printer: Printer,
+}
+
+impl Context {
+    /// A conversation with the daemon, starting it when needed.
+    pub async fn client(&self) -> Result<Client> {
+        let client = Client::connect(&self.home, true).await?;
+        if client.spawned_daemon {
+            self.printer.info(format!(
+                "Spawning PM2 daemon with pm2_home={}",
+                self.home.root.display()
+            ));
+            self.printer.info("PM2 Successfully daemonized");
+        }
+        Ok(client)
+    }
+}
+
+/// Sends one request; an error response becomes the command's error.
+pub async fn ask(client: &mut Client, request: Request) -> Result<Response> {
+    match client.request(request).await? {
+        Response::Error(message) => bail!(message),
+        response => Ok(response),
+    }
+}
+
+/// Expects a process list.
+pub fn processes(response: Response) -> Result<Vec<ProcessInfo>> {
+    match response {
+        Response::Processes(list) => Ok(list),
+        other => bail!("unexpected answer from the daemon: {other:?}"),
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let ctx = Context {
+        home: Home::from_env()?,
+        printer: Printer::new(cli.silent, cli.no_color),
+    };
+    let Some(command) = cli.command else {
+        bail!("no command given (see `pm2 --help`)");
+    };
+    match command {
+        Command::Start(args) => start::start(&ctx, args, start::Mode::Start).await,
+        Command::StartOrRestart(args) => start::start(&ctx, args, start::Mode::StartOrRestart).await,
+        Command::StartOrReload(args) => start::start(&ctx, args, start::Mode::StartOrRestart).await,
+        Command::Stop(args) => manage::act(&ctx, pm2_protocol::Action::Stop, args).await,
+        Command::Restart(args) => manage::act(&ctx, pm2_protocol::Action::Restart, args).await,
+        Command::Reload(args) => manage::act(&ctx, pm2_protocol::Action::Reload, args).await,
+        Command::Delete(args) => manage::act(&ctx, pm2_protocol::Action::Delete, args).await,
+        Command::Reset(args) => manage::act(&ctx, pm2_protocol::Action::Reset, args).await,
+        Command::SendSignal { signal, targets } => manage::signal(&ctx, signal, targets).await,
+        Command::List => show::list(&ctx).await,
+        Command::Jlist => show::jlist(&ctx).await,
+        Command::Prettylist => show::prettylist(&ctx).await,
+        Command::Describe { targets } => show::describe(&ctx, targets).await,
+        Command::Pid { name } => show::pid(&ctx, name).await,
+        Command::Id { name } => show::id(&ctx, name).await,
+        Command::Ping => show::ping(&ctx).await,
+        Command::Kill => kill(&ctx).await,
+    }
+}
+
+async fn kill(ctx: &Context) -> Result<()> {
+    let mut client = match Client::connect(&ctx.home, false).await {
+        Ok(client) => client,
+        Err(ClientError::NotRunning(_)) => {
+            ctx.printer.info("PM2 daemon is not running");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let pid = match ask(&mut client, Request::Ping).await? {
+        Response::Pong { pid, .. } => pid,
+        _ => 0,
+    };
+    ctx.printer.info("Applying action deleteProcessId on app [all]");
+    ask(&mut client, Request::Kill).await?;
+    ctx.printer.info("[v] All Applications Stopped");
+    wait_for_exit(pid, &ctx.home).await;
+    ctx.printer.info("[v] PM2 Daemon Stopped");
+    Ok(())
+}
+
+/// Waits (bounded) until the old daemon is gone, so the next command starts a fresh one.
+async fn wait_for_exit(pid: u32, home: &Home) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let alive = || {
+        pid != 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok()
+    };
+    while (alive() || home.socket().exists()) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}

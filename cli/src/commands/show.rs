@@ -1,0 +1,110 @@
+//! `ls`, `jlist`, `prettylist`, `describe`, `pid`, `id`, `ping`.
+
+use anyhow::Result;
+use pm2_protocol::{Request, Response, Target};
+
+use super::{ask, processes, Context};
+use crate::client::Client;
+use crate::render;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Prints the process table (after commands that change it, as PM2 does).
+pub async fn print_table(ctx: &Context, client: &mut Client) -> Result<()> {
+    if ctx.printer.silent {
+        return Ok(());
+    }
+    let list = processes(ask(client, Request::List).await?)?;
+    let table = render::table(&list, now_ms(), ctx.printer.color);
+    println!("{}", table.trim_end_matches('\n'));
+    Ok(())
+}
+
+/// `pm2 ls`.
+pub async fn list(ctx: &Context) -> Result<()> {
+    let mut client = ctx.client().await?;
+    print_table(ctx, &mut client).await
+}
+
+/// `pm2 jlist`.
+pub async fn jlist(ctx: &Context) -> Result<()> {
+    let mut client = ctx.client().await?;
+    let list = processes(ask(&mut client, Request::List).await?)?;
+    println!("{}", render::jlist(&list, now_ms()));
+    Ok(())
+}
+
+/// `pm2 prettylist`.
+pub async fn prettylist(ctx: &Context) -> Result<()> {
+    let mut client = ctx.client().await?;
+    let list = processes(ask(&mut client, Request::List).await?)?;
+    println!("{}", render::prettylist(&list, now_ms()));
+    Ok(())
+}
+
+/// `pm2 describe <targets>`.
+pub async fn describe(ctx: &Context, words: Vec<String>) -> Result<()> {
+    let mut client = ctx.client().await?;
+    let targets = words.iter().map(|w| Target::parse(w)).collect();
+    let list = processes(
+        ask(
+            &mut client,
+            Request::Describe {
+                targets,
+                allow_empty: false,
+            },
+        )
+        .await?,
+    )?;
+    for p in &list {
+        println!("{}", render::describe(p, now_ms(), ctx.printer.color).trim_end_matches('\n'));
+    }
+    Ok(())
+}
+
+async fn named(client: &mut Client, name: Option<String>) -> Result<Vec<pm2_protocol::ProcessInfo>> {
+    let request = match name {
+        Some(name) => Request::Describe {
+            targets: vec![Target::Name(name)],
+            allow_empty: true,
+        },
+        None => Request::List,
+    };
+    processes(ask(client, request).await?)
+}
+
+/// `pm2 pid [name]`: one pid per line, 0 when not running.
+pub async fn pid(ctx: &Context, name: Option<String>) -> Result<()> {
+    let mut client = ctx.client().await?;
+    for p in named(&mut client, name).await? {
+        println!("{}", p.pid.unwrap_or(0));
+    }
+    Ok(())
+}
+
+/// `pm2 id <name>`: the ids as PM2 prints them (`[ 0, 1 ]`).
+pub async fn id(ctx: &Context, name: String) -> Result<()> {
+    let mut client = ctx.client().await?;
+    let ids: Vec<serde_json::Value> = named(&mut client, Some(name))
+        .await?
+        .iter()
+        .map(|p| p.pm_id.into())
+        .collect();
+    println!("{}", render::inspect(&serde_json::Value::Array(ids)));
+    Ok(())
+}
+
+/// `pm2 ping`.
+pub async fn ping(ctx: &Context) -> Result<()> {
+    let mut client = ctx.client().await?;
+    match ask(&mut client, Request::Ping).await? {
+        Response::Pong { .. } => println!("{{ msg: 'pong' }}"),
+        other => anyhow::bail!("unexpected answer to ping: {other:?}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! `pm2 start`, `startOrRestart`, `startOrReload`: scripts, binaries, commands and
+//! ecosystem files, resolved here against the caller's cwd, PATH and environment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use pm2_protocol::ecosystem::{self, AppConfig, CombinedLog, Instances, ResolveContext};
+use pm2_protocol::units::{parse_duration_ms, parse_size_bytes};
+use pm2_protocol::{Action, AppSpec, Request, Target};
+
+use super::{ask, processes, show, Context};
+use crate::args::StartArgs;
+
+/// Which start command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `pm2 start`.
+    Start,
+    /// `startOrRestart` / `startOrReload`.
+    StartOrRestart,
+}
+
+/// Runs a start command for each target in turn.
+pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
+    let mut client = ctx.client().await?;
+    for target in &args.targets {
+        let path = Path::new(target);
+        if ecosystem::is_ecosystem_file(path) {
+            let apps = load_ecosystem(ctx, path, &args)?;
+            for app in &apps {
+                ctx.printer.info(starting_line(app));
+            }
+            ask(
+                &mut client,
+                Request::Start {
+                    apps,
+                    force: args.force,
+                    restart_existing: true,
+                },
+            )
+            .await?;
+            continue;
+        }
+        if mode == Mode::Start && !path.exists() && is_app_reference(target) {
+            let existing = processes(
+                ask(
+                    &mut client,
+                    Request::Describe {
+                        targets: vec![Target::parse(target)],
+                        allow_empty: true,
+                    },
+                )
+                .await?,
+            )?;
+            if !existing.is_empty() {
+                ask(
+                    &mut client,
+                    Request::Act {
+                        action: Action::Restart,
+                        targets: vec![Target::parse(target)],
+                        update_env: args.update_env.then(caller_env),
+                    },
+                )
+                .await?;
+                ctx.printer.info("Process successfully started");
+                continue;
+            }
+        }
+        let config = config_from_flags(target, &args)?;
+        let spec = ecosystem::resolve(&config, &resolve_context(current_dir()?, &args, ctx))?;
+        ctx.printer.info(starting_line(&spec));
+        ask(
+            &mut client,
+            Request::Start {
+                apps: vec![spec],
+                force: args.force,
+                restart_existing: false,
+            },
+        )
+        .await?;
+    }
+    ctx.printer.info("Done.");
+    show::print_table(ctx, &mut client).await
+}
+
+/// A word that may name a managed app or id rather than a file (`pm2 start api`, `pm2 start 0`).
+fn is_app_reference(word: &str) -> bool {
+    !word.contains('/') && !word.contains(' ') && Path::new(word).extension().is_none()
+}
+
+fn starting_line(spec: &AppSpec) -> String {
+    let count = spec.instances;
+    format!(
+        "Starting {} in {} ({} instance{})",
+        spec.exec_path.display(),
+        spec.exec_mode.pm2_name(),
+        count,
+        if count == 1 { "" } else { "s" }
+    )
+}
+
+fn current_dir() -> Result<PathBuf> {
+    std::env::current_dir().context("cannot read the current directory")
+}
+
+/// The caller's environment, which reaches the app as in PM2.
+pub fn caller_env() -> BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
+fn resolve_context(cwd: PathBuf, args: &StartArgs, ctx: &Context) -> ResolveContext {
+    ResolveContext {
+        cwd,
+        caller_env: caller_env(),
+        env_profile: args.env.clone(),
+        pm2_home: ctx.home.root.clone(),
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1),
+    }
+}
+
+fn load_ecosystem(ctx: &Context, path: &Path, args: &StartArgs) -> Result<Vec<AppSpec>> {
+    let file = ecosystem::load(path)?;
+    for warning in &file.warnings {
+        ctx.printer.warn(warning);
+    }
+    let only: Option<Vec<&str>> = args
+        .only
+        .as_deref()
+        .map(|list| list.split([',', ' ']).filter(|s| !s.is_empty()).collect());
+    let dir = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or(current_dir()?);
+    let context = resolve_context(dir, args, ctx);
+    let mut specs = Vec::new();
+    for mut app in file.apps {
+        if let (Some(only), Some(name)) = (&only, &app.name) {
+            if !only.contains(&name.as_str()) {
+                continue;
+            }
+        }
+        if app.namespace.is_none() {
+            app.namespace = args.namespace.clone();
+        }
+        let label = app.name.clone().unwrap_or_default();
+        let spec = ecosystem::resolve(&app, &context)
+            .map_err(|e| anyhow!("{}: app {label:?}: {e}", path.display()))?;
+        specs.push(spec);
+    }
+    if specs.is_empty() {
+        bail!("{}: no app to start (check --only)", path.display());
+    }
+    Ok(specs)
+}
+
+fn ms(flag: &str, value: &Option<String>) -> Result<Option<u64>> {
+    value
+        .as_deref()
+        .map(|v| parse_duration_ms(v).ok_or_else(|| anyhow!("invalid {flag} value {v:?}: expected milliseconds or 10s/1m/1h")))
+        .transpose()
+}
+
+fn instances(value: &str) -> Result<Instances> {
+    if value == "max" {
+        return Ok(Instances::Max);
+    }
+    match value.parse::<i64>() {
+        Ok(0) => Ok(Instances::Max),
+        Ok(n) if n > 0 => Ok(Instances::Count(n as u32)),
+        Ok(n) => Ok(Instances::AllBut(n.unsigned_abs() as u32)),
+        Err(_) => bail!("invalid --instances value {value:?}: expected a number or \"max\""),
+    }
+}
+
+fn words(text: &Option<String>) -> Vec<String> {
+    text.as_deref()
+        .map(|t| t.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The app options given as flags.
+fn config_from_flags(script: &str, a: &StartArgs) -> Result<AppConfig> {
+    let mut interpreter_args = words(&a.interpreter_args);
+    interpreter_args.extend(words(&a.node_args));
+    let mut inert_options = Vec::new();
+    if a.watch {
+        inert_options.push("watch".to_string());
+    }
+    Ok(AppConfig {
+        name: a.name.clone(),
+        script: Some(script.to_string()),
+        args: a.args.clone(),
+        interpreter: if a.execute_command {
+            Some("none".into())
+        } else {
+            a.interpreter.clone()
+        },
+        interpreter_args,
+        cwd: a.cwd.clone(),
+        instances: a.instances.as_deref().map(instances).transpose()?,
+        namespace: a.namespace.clone(),
+        autorestart: a.no_autorestart.then_some(false),
+        autostart: a.no_autostart.then_some(false),
+        max_restarts: a.max_restarts,
+        min_uptime_ms: ms("--min-uptime", &a.min_uptime)?,
+        restart_delay_ms: ms("--restart-delay", &a.restart_delay)?,
+        exp_backoff_restart_delay_ms: ms("--exp-backoff-restart-delay", &a.exp_backoff_restart_delay)?,
+        kill_timeout_ms: ms("--kill-timeout", &a.kill_timeout)?,
+        stop_exit_codes: a.stop_exit_codes.clone(),
+        out_file: a.output.clone(),
+        error_file: a.error.clone(),
+        log_file: a.log.as_deref().map(|path| {
+            if path.is_empty() {
+                CombinedLog::Default
+            } else {
+                CombinedLog::Path(path.to_string())
+            }
+        }),
+        merge_logs: a.merge_logs.then_some(true),
+        time: a.time.then_some(true),
+        log_date_format: a.log_date_format.clone(),
+        max_memory_restart: a
+            .max_memory_restart
+            .as_deref()
+            .map(|v| parse_size_bytes(v).ok_or_else(|| anyhow!("invalid --max-memory-restart value {v:?}: expected bytes or 512K/150M/1G")))
+            .transpose()?,
+        force: a.force.then_some(true),
+        inert_options,
+        ..AppConfig::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_counts_as_pm2_reads_them() {
+        assert_eq!(instances("max").unwrap(), Instances::Max);
+        assert_eq!(instances("0").unwrap(), Instances::Max);
+        assert_eq!(instances("4").unwrap(), Instances::Count(4));
+        assert_eq!(instances("-1").unwrap(), Instances::AllBut(1));
+        assert!(instances("lots").is_err());
+    }
+
+    #[test]
+    fn names_and_ids_are_app_references_files_are_not() {
+        assert!(is_app_reference("api"));
+        assert!(is_app_reference("0"));
+        assert!(!is_app_reference("app.js"));
+        assert!(!is_app_reference("./a.out"));
+        assert!(!is_app_reference("python3 -m http.server"));
+    }
+}

@@ -1,0 +1,48 @@
+//! PM2's message style: `[PM2] ...` on stdout, `[PM2][WARN]`/`[PM2][ERROR]` on stderr.
+
+use std::io::IsTerminal;
+
+/// How the user wants output: quiet or not, colours or not.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    /// `-s`: only errors.
+    pub silent: bool,
+    /// Colours: on a terminal unless `--no-color`.
+    pub color: bool,
+}
+
+impl Printer {
+    /// From the global flags and whether stdout is a terminal.
+    pub fn new(silent: bool, no_color: bool) -> Self {
+        Self {
+            silent,
+            color: !no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    /// `[PM2] message`.
+    pub fn info(&self, message: impl std::fmt::Display) {
+        if !self.silent {
+            println!("[PM2] {message}");
+        }
+    }
+
+    /// `[PM2][WARN] message` on stderr.
+    pub fn warn(&self, message: impl std::fmt::Display) {
+        if !self.silent {
+            eprintln!("[PM2][WARN] {message}");
+        }
+    }
+
+    /// Plain text on stdout unless silent.
+    pub fn text(&self, text: impl std::fmt::Display) {
+        if !self.silent {
+            println!("{text}");
+        }
+    }
+}
+
+/// `[PM2][ERROR] message` on stderr: the one line a failure prints.
+pub fn error(message: impl std::fmt::Display) {
+    eprintln!("[PM2][ERROR] {message}");
+}

@@ -1,0 +1,136 @@
+//! The daemon: started by the CLI as `pm2 --daemon`, detached, serving `rpc.sock`.
+//!
+//! Start-up order: prepare `PM2_HOME`, log to `pm2.log`, refuse to run twice (a live socket
+//! answers), bind the socket (0600), write `pm2.pid`, start the Root actor, serve until a
+//! `kill` request or SIGTERM/SIGINT; then stop every app gracefully and clean up.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use pm2_actors::root::{Root, RootArgs, RootMsg};
+use pm2_protocol::{Request, Target};
+use ractor::Actor;
+use tokio::net::UnixListener;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Notify;
+
+use pm2_protocol::Home;
+use crate::server;
+
+/// The argument that makes `pm2` run as the daemon.
+pub const DAEMON_FLAG: &str = "--daemon";
+
+/// True when this process was started as the daemon.
+pub fn is_daemon_invocation() -> bool {
+    std::env::args().nth(1).as_deref() == Some(DAEMON_FLAG)
+}
+
+/// Runs the daemon with `PM2_HOME` from the environment; returns the exit code.
+pub fn run_from_env() -> i32 {
+    let home = match Home::from_env() {
+        Ok(home) => home,
+        Err(e) => {
+            eprintln!("[PM2][ERROR] {e}");
+            return 1;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("[PM2][ERROR] cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(run(home)) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("daemon failed: {e:#}");
+            eprintln!("[PM2][ERROR] {e:#}");
+            1
+        }
+    }
+}
+
+fn init_tracing(home: &Home) -> anyhow::Result<()> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(home.daemon_log())
+        .with_context(|| format!("cannot open {}", home.daemon_log().display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(log))
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+    Ok(())
+}
+
+/// Binds the socket, taking over a stale one left by a dead daemon.
+async fn bind(home: &Home) -> anyhow::Result<UnixListener> {
+    let path = home.socket();
+    if path.exists() {
+        if tokio::net::UnixStream::connect(&path).await.is_ok() {
+            anyhow::bail!("a daemon is already running on {}", path.display());
+        }
+        std::fs::remove_file(&path)
+            .with_context(|| format!("cannot remove stale socket {}", path.display()))?;
+    }
+    let listener =
+        UnixListener::bind(&path).with_context(|| format!("cannot bind {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", path.display()))?;
+    Ok(listener)
+}
+
+async fn run(home: Home) -> anyhow::Result<()> {
+    home.prepare()?;
+    init_tracing(&home)?;
+    let listener = bind(&home).await?;
+    std::fs::write(home.pid_file(), std::process::id().to_string())
+        .with_context(|| format!("cannot write {}", home.pid_file().display()))?;
+    tracing::info!(pid = std::process::id(), version = pm2_protocol::VERSION, "daemon started");
+
+    let (root, root_handle) = Actor::spawn(
+        None,
+        Root,
+        RootArgs {
+            pm2_home: home.root.clone(),
+        },
+    )
+    .await
+    .context("cannot start the supervision tree")?;
+
+    let shutdown = Arc::new(Notify::new());
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let served = tokio::spawn(server::serve(listener, root.clone(), shutdown.clone()));
+    let by_signal = tokio::select! {
+        _ = shutdown.notified() => false,
+        _ = terminate.recv() => true,
+        _ = interrupt.recv() => true,
+    };
+    served.abort();
+    if by_signal {
+        tracing::info!("signal received: stopping every app");
+        let _ = ractor::call!(root, RootMsg::Request, Request::Act {
+            action: pm2_protocol::Action::Stop,
+            targets: vec![Target::All],
+            update_env: None,
+        });
+    }
+    root.stop(Some("daemon exit".into()));
+    let _ = tokio::time::timeout(Duration::from_secs(10), root_handle).await;
+    let _ = std::fs::remove_file(home.socket());
+    let _ = std::fs::remove_file(home.pid_file());
+    tracing::info!("daemon stopped");
+    Ok(())
+}
