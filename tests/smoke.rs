@@ -13,7 +13,11 @@ fn start_list_stop_delete_a_binary_on_path() {
     assert_eq!(p["name"], "sleep");
     assert!(p["pid"].as_i64().unwrap_or(0) > 0);
     let ls = pm2.run(&["ls"]).ok();
-    assert!(ls.stdout.contains("sleep") && ls.stdout.contains("online"), "{}", ls.stdout);
+    assert!(
+        ls.stdout.contains("sleep") && ls.stdout.contains("online"),
+        "{}",
+        ls.stdout
+    );
     pm2.run(&["stop", "sleep"]).ok();
     pm2.wait_status(0, "stopped");
     pm2.run(&["delete", "0"]).ok();

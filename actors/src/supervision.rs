@@ -244,12 +244,12 @@ impl Supervisor {
         let mut restarted = Vec::with_capacity(affected.len());
         for i in affected {
             let spec = self.children[i].spec.clone();
-            let cell = (spec.spawn)(supervisor.clone())
-                .await
-                .map_err(|source| SupervisionError::Spawn {
+            let cell = (spec.spawn)(supervisor.clone()).await.map_err(|source| {
+                SupervisionError::Spawn {
                     key: spec.key.clone(),
                     source,
-                })?;
+                }
+            })?;
             self.children[i].cell = Some(cell);
             restarted.push(spec.key);
         }

@@ -53,7 +53,12 @@ struct BossState {
 impl Actor for Boss {
     type Msg = ();
     type State = BossState;
-    type Arguments = (Strategy, Intensity, Vec<ChildSpec>, mpsc::UnboundedSender<Result<Outcome, String>>);
+    type Arguments = (
+        Strategy,
+        Intensity,
+        Vec<ChildSpec>,
+        mpsc::UnboundedSender<Result<Outcome, String>>,
+    );
 
     async fn pre_start(
         &self,
@@ -76,7 +81,11 @@ impl Actor for Boss {
         event: SupervisionEvent,
         state: &mut BossState,
     ) -> Result<(), ActorProcessingErr> {
-        match state.supervisor.handle_event(myself.get_cell(), event).await {
+        match state
+            .supervisor
+            .handle_event(myself.get_cell(), event)
+            .await
+        {
             Ok(Outcome::Ignored) => Ok(()),
             Ok(outcome) => {
                 let _ = state.outcomes.send(Ok(outcome));
@@ -132,7 +141,10 @@ async fn fixture(strategy: Strategy, intensity: Intensity) -> Fixture {
 
 impl Fixture {
     fn starts(&self) -> Vec<usize> {
-        self.starts.iter().map(|s| s.load(Ordering::SeqCst)).collect()
+        self.starts
+            .iter()
+            .map(|s| s.load(Ordering::SeqCst))
+            .collect()
     }
 
     async fn fail(&mut self, i: usize) -> Result<Outcome, String> {
@@ -157,7 +169,11 @@ async fn one_for_all_restarts_every_child() {
     let mut f = fixture(Strategy::OneForAll, Intensity::default()).await;
     assert_eq!(
         f.fail(1).await,
-        Ok(Outcome::Restarted(vec!["w0".into(), "w1".into(), "w2".into()]))
+        Ok(Outcome::Restarted(vec![
+            "w0".into(),
+            "w1".into(),
+            "w2".into()
+        ]))
     );
     assert_eq!(f.starts(), vec![2, 2, 2]);
     f.boss.stop(None);
@@ -184,7 +200,10 @@ async fn exceeding_the_intensity_escalates_to_the_parent() {
     assert!(f.fail(0).await.is_ok());
     assert!(f.fail(0).await.is_ok());
     let third = f.fail(0).await;
-    assert!(matches!(&third, Err(e) if e.contains("exceeds the restart intensity")), "{third:?}");
+    assert!(
+        matches!(&third, Err(e) if e.contains("exceeds the restart intensity")),
+        "{third:?}"
+    );
     // The supervisor itself failed, so its parent hears of it.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while f.boss.get_status() != ractor::ActorStatus::Stopped {

@@ -94,7 +94,9 @@ impl Client {
             .map_err(|e| ClientError::Connection(e.to_string()))?;
         match tokio::time::timeout(RESPONSE_DEADLINE, next(&mut self.framed)).await {
             Ok(Ok(ServerFrame::Response(response))) => Ok(response),
-            Ok(Ok(other)) => Err(ClientError::Connection(format!("unexpected frame {other:?}"))),
+            Ok(Ok(other)) => Err(ClientError::Connection(format!(
+                "unexpected frame {other:?}"
+            ))),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(ClientError::Timeout(RESPONSE_DEADLINE)),
         }
@@ -107,7 +109,9 @@ async fn next(
     match framed.next().await {
         Some(Ok(frame)) => Ok(frame),
         Some(Err(e)) => Err(ClientError::Connection(e.to_string())),
-        None => Err(ClientError::Connection("the daemon closed the connection".into())),
+        None => Err(ClientError::Connection(
+            "the daemon closed the connection".into(),
+        )),
     }
 }
 

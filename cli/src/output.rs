@@ -16,7 +16,9 @@ impl Printer {
     pub fn new(silent: bool, no_color: bool) -> Self {
         Self {
             silent,
-            color: !no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            color: !no_color
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none(),
         }
     }
 

@@ -45,7 +45,9 @@ impl Home {
         let root = if root.is_absolute() {
             root
         } else {
-            std::env::current_dir().map(|d| d.join(&root)).unwrap_or(root)
+            std::env::current_dir()
+                .map(|d| d.join(&root))
+                .unwrap_or(root)
         };
         Home { root }
     }
@@ -117,6 +119,9 @@ mod tests {
         fs::write(&file, "").unwrap();
         let home = Home::at(file.join("h"));
         let err = home.prepare().unwrap_err().to_string();
-        assert!(err.contains("not writable") && err.contains("file/h"), "{err}");
+        assert!(
+            err.contains("not writable") && err.contains("file/h"),
+            "{err}"
+        );
     }
 }

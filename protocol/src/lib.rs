@@ -18,16 +18,16 @@
 #![warn(missing_docs)]
 
 pub mod ecosystem;
-pub mod home;
 pub mod frame;
+pub mod home;
 pub mod message;
 pub mod process;
 pub mod spec;
 pub mod target;
 pub mod units;
 
-pub use home::{Home, HomeError};
 pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
+pub use home::{Home, HomeError};
 pub use message::{Action, ClientFrame, Hello, Request, Response, ServerFrame, Welcome};
 pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode};

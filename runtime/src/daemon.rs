@@ -16,8 +16,8 @@ use tokio::net::UnixListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
 
-use pm2_protocol::Home;
 use crate::server;
+use pm2_protocol::Home;
 
 /// The argument that makes `pm2` run as the daemon.
 pub const DAEMON_FLAG: &str = "--daemon";
@@ -97,9 +97,13 @@ async fn run(home: Home) -> anyhow::Result<()> {
     let listener = bind(&home).await?;
     std::fs::write(home.pid_file(), std::process::id().to_string())
         .with_context(|| format!("cannot write {}", home.pid_file().display()))?;
-    tracing::info!(pid = std::process::id(), version = pm2_protocol::VERSION, "daemon started");
+    tracing::info!(
+        pid = std::process::id(),
+        version = pm2_protocol::VERSION,
+        "daemon started"
+    );
 
-    let (root, root_handle) = Actor::spawn(
+    let (root, mut root_handle) = Actor::spawn(
         None,
         Root,
         RootArgs {
@@ -117,15 +121,23 @@ async fn run(home: Home) -> anyhow::Result<()> {
         _ = shutdown.notified() => false,
         _ = terminate.recv() => true,
         _ = interrupt.recv() => true,
+        _ = &mut root_handle => {
+            served.abort();
+            anyhow::bail!("the supervision tree stopped after repeated failures; see {}", home.daemon_log().display());
+        }
     };
     served.abort();
     if by_signal {
         tracing::info!("signal received: stopping every app");
-        let _ = ractor::call!(root, RootMsg::Request, Request::Act {
-            action: pm2_protocol::Action::Stop,
-            targets: vec![Target::All],
-            update_env: None,
-        });
+        let _ = ractor::call!(
+            root,
+            RootMsg::Request,
+            Request::Act {
+                action: pm2_protocol::Action::Stop,
+                targets: vec![Target::All],
+                update_env: None,
+            }
+        );
     }
     root.stop(Some("daemon exit".into()));
     let _ = tokio::time::timeout(Duration::from_secs(10), root_handle).await;

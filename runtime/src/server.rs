@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
 use pm2_actors::root::RootMsg;
-use pm2_protocol::{ClientFrame, FrameCodec, Request, Response, ServerFrame, Welcome, PROTOCOL_VERSION};
+use pm2_protocol::{
+    ClientFrame, FrameCodec, Request, Response, ServerFrame, Welcome, PROTOCOL_VERSION,
+};
 use ractor::ActorRef;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Notify;
@@ -64,7 +66,11 @@ async fn connection(stream: UnixStream, root: ActorRef<RootMsg>, shutdown: Arc<N
         return;
     }
     if hello.protocol != PROTOCOL_VERSION {
-        refuse(&mut framed, version_mismatch(PROTOCOL_VERSION, hello.protocol)).await;
+        refuse(
+            &mut framed,
+            version_mismatch(PROTOCOL_VERSION, hello.protocol),
+        )
+        .await;
         return;
     }
     while let Some(frame) = framed.next().await {
@@ -102,5 +108,7 @@ async fn ask_root(root: &ActorRef<RootMsg>, request: Request) -> Response {
 }
 
 async fn refuse(framed: &mut Connection, message: String) {
-    let _ = framed.send(ServerFrame::Response(Response::Error(message))).await;
+    let _ = framed
+        .send(ServerFrame::Response(Response::Error(message)))
+        .await;
 }

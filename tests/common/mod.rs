@@ -45,13 +45,21 @@ impl Run {
 
     /// Panics with both streams unless the command succeeded.
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "command failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "command failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Panics unless the command failed; returns it for checking the message.
     pub fn failed(self) -> Run {
-        assert_ne!(self.code, 0, "command should have failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_ne!(
+            self.code, 0,
+            "command should have failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -65,8 +73,14 @@ impl Pm2 {
     /// A fresh home (mode 0700 is the daemon's job) and work directory.
     pub fn new() -> Pm2 {
         Pm2 {
-            home: tempfile::Builder::new().prefix("pm2-home-").tempdir().expect("temp home"),
-            work: tempfile::Builder::new().prefix("pm2-work-").tempdir().expect("temp work"),
+            home: tempfile::Builder::new()
+                .prefix("pm2-home-")
+                .tempdir()
+                .expect("temp home"),
+            work: tempfile::Builder::new()
+                .prefix("pm2-work-")
+                .tempdir()
+                .expect("temp work"),
         }
     }
 
@@ -96,6 +110,11 @@ impl Pm2 {
         Run::from(self.command(args).output().expect("run pm2"))
     }
 
+    /// Runs `pm2 args...` with extra environment variables (they reach started apps).
+    pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        Run::from(self.command(args).envs(vars.iter().copied()).output().expect("run pm2"))
+    }
+
     /// Writes a file in the work directory (and makes it executable when asked).
     pub fn write(&self, name: &str, text: &str, executable: bool) -> PathBuf {
         let path = self.work().join(name);
@@ -121,7 +140,9 @@ impl Pm2 {
 
     /// The jlist entry of one process id.
     pub fn process(&self, pm_id: u64) -> Option<Value> {
-        self.jlist().into_iter().find(|p| p["pm_id"].as_u64() == Some(pm_id))
+        self.jlist()
+            .into_iter()
+            .find(|p| p["pm_id"].as_u64() == Some(pm_id))
     }
 
     /// Waits until `check` holds for the jlist, or panics naming `what`.
@@ -132,7 +153,10 @@ impl Pm2 {
             if check(&list) {
                 return list;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; jlist: {list:#?}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; jlist: {list:#?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -172,11 +196,20 @@ impl Drop for Pm2 {
         let _ = self.command(&["kill"]).output();
         // Backstop: nothing the test started may survive it.
         for pid in pids {
-            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
         if let Some(pid) = daemon {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
     }
 }

@@ -43,6 +43,11 @@ impl AppStore {
     fn procs(&self) -> MutexGuard<'_, BTreeMap<u32, ProcEntry>> {
         self.procs.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The current incarnation of one process's actor.
+    pub fn proc_actor(&self, pm_id: u32) -> Option<ActorRef<ProcMsg>> {
+        self.procs().get(&pm_id).and_then(|e| e.live.get())
+    }
 }
 
 /// What every incarnation of an App starts with.
@@ -125,11 +130,17 @@ impl Actor for App {
                 reply,
             } => state.act(&myself, action, ids, update, reply),
             AppMsg::Signal(signal, ids, reply) => {
-                let calls = state.entries(&ids).into_iter().map(move |(pm_id, entry)| async move {
-                    let actor = entry.live.get().ok_or_else(|| format!("process {pm_id} is restarting"))?;
-                    ractor::call_t!(actor, ProcMsg::Signal, 5000, signal)
-                        .map_err(|e| e.to_string())?
-                });
+                let calls = state
+                    .entries(&ids)
+                    .into_iter()
+                    .map(move |(pm_id, entry)| async move {
+                        let actor = entry
+                            .live
+                            .get()
+                            .ok_or_else(|| format!("process {pm_id} is restarting"))?;
+                        ractor::call_t!(actor, ProcMsg::Signal, 5000, signal)
+                            .map_err(|e| e.to_string())?
+                    });
                 tokio::spawn(async move {
                     let _ = reply.send(join_all(calls).await);
                 });
@@ -155,7 +166,10 @@ impl Actor for App {
         event: SupervisionEvent,
         state: &mut AppState,
     ) -> Result<(), ActorProcessingErr> {
-        let outcome = state.supervisor.handle_event(myself.get_cell(), event).await?;
+        let outcome = state
+            .supervisor
+            .handle_event(myself.get_cell(), event)
+            .await?;
         tracing::debug!(?outcome, "app supervision event");
         Ok(())
     }
@@ -256,3 +270,6 @@ async fn act_on(
     };
     result.map_err(|e| format!("process {pm_id}: {e}"))
 }
+
+#[cfg(test)]
+mod test;

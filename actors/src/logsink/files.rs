@@ -53,8 +53,8 @@ impl OpenFiles {
                 std::fs::create_dir_all(dir)?;
             }
             let file = OpenOptions::new().create(true).append(true).open(path)?;
-            let at_line_start = file.metadata().map(|m| m.len() == 0).unwrap_or(true)
-                || last_byte_is_newline(path);
+            let at_line_start =
+                file.metadata().map(|m| m.len() == 0).unwrap_or(true) || last_byte_is_newline(path);
             self.files.insert(
                 path.to_path_buf(),
                 Open {
@@ -156,6 +156,9 @@ mod tests {
         std::fs::write(dir.path().join("blocker"), "").unwrap();
         t.paths.out = Some(dir.path().join("blocker/sub/a-out.log"));
         files.write(&t, Stream::Out, b"x\n");
-        assert_eq!(std::fs::read_to_string(dir.path().join("a.log")).unwrap(), "x\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.log")).unwrap(),
+            "x\n"
+        );
     }
 }

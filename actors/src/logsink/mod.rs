@@ -170,7 +170,10 @@ impl Actor for Logs {
         event: SupervisionEvent,
         state: &mut LogsState,
     ) -> Result<(), ActorProcessingErr> {
-        state.supervisor.handle_event(myself.get_cell(), event).await?;
+        state
+            .supervisor
+            .handle_event(myself.get_cell(), event)
+            .await?;
         Ok(())
     }
 

@@ -70,7 +70,10 @@ mod tests {
     fn moment_tokens_become_dates() {
         let at = Local.with_ymd_and_hms(2026, 3, 7, 9, 5, 2).unwrap();
         assert_eq!(format_at("YYYY-MM-DDTHH:mm:ss", at), "2026-03-07T09:05:02");
-        assert_eq!(format_at("YYYY-MM-DD [at] HH:mm", at), "2026-03-07 at 09:05");
+        assert_eq!(
+            format_at("YYYY-MM-DD [at] HH:mm", at),
+            "2026-03-07 at 09:05"
+        );
         assert_eq!(format_at("D/M h:mm A", at), "7/3 9:05 AM");
     }
 }

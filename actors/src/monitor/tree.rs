@@ -34,7 +34,10 @@ mod tests {
 
     #[test]
     fn a_child_is_found_under_its_parent() {
-        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
         let me = std::process::id();
         let tree = descendants(me);
         let _ = child.kill();

@@ -9,7 +9,7 @@ use ractor::RpcReplyPort;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpecUpdate {
     /// Replaces the whole spec (ecosystem file started again).
-    pub spec: Option<AppSpec>,
+    pub spec: Option<Box<AppSpec>>,
     /// Replaces the caller's environment (`--update-env`).
     pub base_env: Option<BTreeMap<String, String>>,
 }

@@ -76,7 +76,9 @@ impl Actor for Proc {
             (Some(exit), _, _) => myself.cast(ProcMsg::Exited(exit.generation))?,
             (None, true, _) => tracing::debug!("adopted a running process"),
             (None, false, Status::Launching) => state.launch(),
-            (None, false, Status::WaitingRestart) => myself.cast(ProcMsg::RestartDue(generation))?,
+            (None, false, Status::WaitingRestart) => {
+                myself.cast(ProcMsg::RestartDue(generation))?
+            }
             _ => {}
         }
         state.publish();
@@ -126,7 +128,9 @@ impl ProcState {
     }
 
     fn publish(&self) {
-        self.args.registry.cast(RegistryMsg::Update(self.info()));
+        self.args
+            .registry
+            .cast(RegistryMsg::Update(Box::new(self.info())));
     }
 
     /// Spawns a new OS process for this record.
@@ -207,14 +211,16 @@ impl ProcState {
         {
             let mut record = self.args.store.lock();
             if let Some(spec) = update.spec {
-                record.spec = spec;
+                record.spec = *spec;
             }
             if let Some(base_env) = update.base_env {
                 record.spec.base_env = base_env;
             }
-            record.counters.restart_time += 1;
+            record.counters.prev_backoff_ms = None;
         }
         if self.send_stop_signal(myself) {
+            // As PM2: a restart counts only when it replaces a running process.
+            self.args.store.lock().counters.restart_time += 1;
             self.restart_waiters.push(reply);
         } else {
             self.launch();
@@ -241,7 +247,7 @@ impl ProcState {
             );
             let spec = record.spec.clone();
             let code = exit.code;
-            let decision = state::on_exit(
+            state::on_exit(
                 &spec,
                 &mut record.counters,
                 Exit {
@@ -249,13 +255,16 @@ impl ProcState {
                     uptime_ms,
                     requested,
                 },
-            );
-            decision
+            )
         };
         if !self.restart_waiters.is_empty() {
             self.launch();
             let info = self.info();
-            for waiter in self.restart_waiters.drain(..).chain(self.stop_waiters.drain(..)) {
+            for waiter in self
+                .restart_waiters
+                .drain(..)
+                .chain(self.stop_waiters.drain(..))
+            {
                 let _ = waiter.send(info.clone());
             }
             return;

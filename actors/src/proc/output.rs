@@ -47,7 +47,12 @@ pub async fn pump<R: AsyncRead + Unpin>(
         pending.extend_from_slice(&chunk[..n]);
         if let Some(last_newline) = pending.iter().rposition(|&b| b == b'\n') {
             let rest = pending.split_off(last_newline + 1);
-            send(&sink, &target, stream, std::mem::replace(&mut pending, rest));
+            send(
+                &sink,
+                &target,
+                stream,
+                std::mem::replace(&mut pending, rest),
+            );
         }
     }
     if !pending.is_empty() {

@@ -111,10 +111,8 @@ pub fn kill(pid: u32, signal: i32, group: bool) {
         return;
     };
     let pid = Pid::from_raw(pid as i32);
-    if group {
-        if killpg(pid, signal).is_ok() {
-            return;
-        }
+    if group && killpg(pid, signal).is_ok() {
+        return;
     }
     let _ = nix_kill(pid, signal);
 }

@@ -166,8 +166,14 @@ mod tests {
         let mut s = spec();
         s.max_restarts = 3;
         let mut c = Counters::default();
-        assert_eq!(on_exit(&s, &mut c, crash(10)), Decision::Restart { delay_ms: 0 });
-        assert_eq!(on_exit(&s, &mut c, crash(10)), Decision::Restart { delay_ms: 0 });
+        assert_eq!(
+            on_exit(&s, &mut c, crash(10)),
+            Decision::Restart { delay_ms: 0 }
+        );
+        assert_eq!(
+            on_exit(&s, &mut c, crash(10)),
+            Decision::Restart { delay_ms: 0 }
+        );
         assert_eq!(c.unstable_restarts, 2);
         assert_eq!(c.restart_time, 2);
         assert_eq!(on_exit(&s, &mut c, crash(10)), Decision::GiveUp);
@@ -179,7 +185,10 @@ mod tests {
         s.max_restarts = 1;
         let mut c = Counters::default();
         for _ in 0..5 {
-            assert_eq!(on_exit(&s, &mut c, crash(2000)), Decision::Restart { delay_ms: 0 });
+            assert_eq!(
+                on_exit(&s, &mut c, crash(2000)),
+                Decision::Restart { delay_ms: 0 }
+            );
         }
         assert_eq!(c.restart_time, 5);
         assert_eq!(c.unstable_restarts, 0);
@@ -190,7 +199,10 @@ mod tests {
         let mut s = spec();
         s.restart_delay_ms = 250;
         let mut c = Counters::default();
-        assert_eq!(on_exit(&s, &mut c, crash(5000)), Decision::Restart { delay_ms: 250 });
+        assert_eq!(
+            on_exit(&s, &mut c, crash(5000)),
+            Decision::Restart { delay_ms: 250 }
+        );
     }
 
     #[test]

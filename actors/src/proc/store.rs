@@ -128,7 +128,11 @@ impl Drop for ProcStore {
     fn drop(&mut self) {
         let record = self.lock();
         if let Some((pid, _)) = record.running {
-            tracing::warn!(pm_id = record.pm_id, pid, "process record dropped while running: killing its group");
+            tracing::warn!(
+                pm_id = record.pm_id,
+                pid,
+                "process record dropped while running: killing its group"
+            );
             spawn::kill(pid, libc_sigkill(), true);
         }
     }

@@ -18,13 +18,17 @@ pub enum RegistryMsg {
     /// Reserve ids for new processes.
     Allocate(u32, RpcReplyPort<Vec<u32>>),
     /// A process's newest row.
-    Update(ProcessInfo),
+    Update(Box<ProcessInfo>),
     /// A process is gone.
     Remove(u32),
     /// Every row.
     List(RpcReplyPort<Vec<ProcessInfo>>),
     /// The rows some targets name.
-    Resolve(Vec<Target>, bool, RpcReplyPort<Result<Vec<ProcessInfo>, String>>),
+    Resolve(
+        Vec<Target>,
+        bool,
+        RpcReplyPort<Result<Vec<ProcessInfo>, String>>,
+    ),
     /// Running processes, for the monitor.
     Pids(RpcReplyPort<Vec<(u32, u32)>>),
     /// A round of metrics: (pm_id, pid, figures).
@@ -66,7 +70,7 @@ impl Actor for Registry {
             RegistryMsg::Allocate(count, reply) => {
                 let _ = reply.send(table.allocate(count));
             }
-            RegistryMsg::Update(info) => table.update(info),
+            RegistryMsg::Update(info) => table.update(*info),
             RegistryMsg::Remove(pm_id) => table.remove(pm_id),
             RegistryMsg::List(reply) => {
                 let _ = reply.send(table.list());

@@ -65,7 +65,11 @@ impl Table {
 
     /// The rows the targets name, each once, in id order. A target that matches nothing is an
     /// error naming it, unless `allow_empty`.
-    pub fn resolve(&self, targets: &[Target], allow_empty: bool) -> Result<Vec<ProcessInfo>, String> {
+    pub fn resolve(
+        &self,
+        targets: &[Target],
+        allow_empty: bool,
+    ) -> Result<Vec<ProcessInfo>, String> {
         let mut ids = std::collections::BTreeSet::new();
         for target in targets {
             let before = ids.len();
@@ -107,6 +111,9 @@ impl Table {
                 });
             }
         }
-        Ok(ids.iter().filter_map(|id| self.rows.get(id).cloned()).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.rows.get(id).cloned())
+            .collect())
     }
 }

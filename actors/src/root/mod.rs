@@ -20,6 +20,10 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent
 pub use messages::RootMsg;
 pub use records::with_id;
 
+/// Builds a fresh process record, for tests of other modules.
+#[cfg(test)]
+pub(crate) use records::new_record as new_record_for_test;
+
 use crate::app::{ActReply, AppMsg, AppStore};
 use crate::logsink::{Logs, LogsMsg};
 use crate::monitor::Monitor;
@@ -91,12 +95,17 @@ impl Actor for Root {
         supervisor
             .start_child(
                 myself.get_cell(),
-                spec_of("registry", registry.clone(), Registry, move || table.clone()),
+                spec_of("registry", registry.clone(), Registry, move || {
+                    table.clone()
+                }),
             )
             .await?;
         let logs = LiveRef::default();
         supervisor
-            .start_child(myself.get_cell(), spec_of("logs", logs.clone(), Logs, || ()))
+            .start_child(
+                myself.get_cell(),
+                spec_of("logs", logs.clone(), Logs, || ()),
+            )
             .await?;
         let for_monitor = registry.clone();
         supervisor
@@ -135,7 +144,11 @@ impl Actor for Root {
         event: SupervisionEvent,
         state: &mut RootState,
     ) -> Result<(), ActorProcessingErr> {
-        match state.supervisor.handle_event(myself.get_cell(), event).await? {
+        match state
+            .supervisor
+            .handle_event(myself.get_cell(), event)
+            .await?
+        {
             Outcome::Forgotten(key) => {
                 if let Some(name) = key.strip_prefix(APP_KEY_PREFIX) {
                     state.apps.remove(name);
@@ -200,10 +213,17 @@ impl RootState {
                 };
                 return self.act(action, targets, update, reply).await;
             }
-            Request::Signal { signal, targets } => return self.signal(signal, targets, reply).await,
+            Request::Signal { signal, targets } => {
+                return self.signal(signal, targets, reply).await
+            }
             Request::Kill => {
                 return self
-                    .act(Action::Stop, vec![Target::All], SpecUpdate::default(), reply)
+                    .act(
+                        Action::Stop,
+                        vec![Target::All],
+                        SpecUpdate::default(),
+                        reply,
+                    )
                     .await
             }
         };
@@ -216,7 +236,11 @@ impl RootState {
             .ok_or_else(|| Response::Error("registry is restarting, try again".into()))
     }
 
-    async fn resolve(&self, targets: Vec<Target>, allow_empty: bool) -> Result<Vec<ProcessInfo>, String> {
+    async fn resolve(
+        &self,
+        targets: Vec<Target>,
+        allow_empty: bool,
+    ) -> Result<Vec<ProcessInfo>, String> {
         let registry = self
             .registry
             .get()
@@ -229,7 +253,10 @@ impl RootState {
     fn by_app(&self, procs: Vec<ProcessInfo>) -> Vec<(LiveRef<AppMsg>, Vec<u32>)> {
         let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
         for info in procs {
-            groups.entry(info.spec.name.clone()).or_default().push(info.pm_id);
+            groups
+                .entry(info.spec.name.clone())
+                .or_default()
+                .push(info.pm_id);
         }
         groups
             .into_iter()
@@ -272,7 +299,12 @@ impl RootState {
         });
     }
 
-    async fn signal(&mut self, signal: String, targets: Vec<Target>, reply: RpcReplyPort<Response>) {
+    async fn signal(
+        &mut self,
+        signal: String,
+        targets: Vec<Target>,
+        reply: RpcReplyPort<Response>,
+    ) {
         let Some(number) = crate::proc::spawn::parse_signal(&signal) else {
             let _ = reply.send(Response::Error(format!("unknown signal {signal:?}")));
             return;

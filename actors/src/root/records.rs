@@ -15,7 +15,9 @@ pub fn with_id(path: &Path, pm_id: u32) -> PathBuf {
         return path.to_path_buf();
     };
     let stem = match stem.rfind('-') {
-        Some(dash) if stem[dash + 1..].chars().all(|c| c.is_ascii_digit()) && dash + 1 < stem.len() => {
+        Some(dash)
+            if stem[dash + 1..].chars().all(|c| c.is_ascii_digit()) && dash + 1 < stem.len() =>
+        {
             &stem[..dash]
         }
         _ => stem,
@@ -90,9 +92,21 @@ mod tests {
 
     #[test]
     fn log_suffixes_follow_pm2() {
-        assert_eq!(with_id(Path::new("/l/api-out.log"), 3), PathBuf::from("/l/api-out-3.log"));
-        assert_eq!(with_id(Path::new("/l/api-out-1.log"), 3), PathBuf::from("/l/api-out-3.log"));
-        assert_eq!(with_id(Path::new("/l/api.txt"), 3), PathBuf::from("/l/api.txt"));
-        assert_eq!(pid_path(Path::new("/p/api.pid"), 0), PathBuf::from("/p/api-0.pid"));
+        assert_eq!(
+            with_id(Path::new("/l/api-out.log"), 3),
+            PathBuf::from("/l/api-out-3.log")
+        );
+        assert_eq!(
+            with_id(Path::new("/l/api-out-1.log"), 3),
+            PathBuf::from("/l/api-out-3.log")
+        );
+        assert_eq!(
+            with_id(Path::new("/l/api.txt"), 3),
+            PathBuf::from("/l/api.txt")
+        );
+        assert_eq!(
+            pid_path(Path::new("/p/api.pid"), 0),
+            PathBuf::from("/p/api-0.pid")
+        );
     }
 }

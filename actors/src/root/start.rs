@@ -51,14 +51,19 @@ impl RootState {
             let ids: Vec<u32> = existing.iter().map(|p| p.pm_id).collect();
             if restart_existing {
                 let update = SpecUpdate {
-                    spec: Some(spec),
+                    spec: Some(Box::new(spec)),
                     base_env: None,
                 };
-                return self.act_on_app(Action::Restart, &existing[0].spec.name, ids, update).await;
+                return self
+                    .act_on_app(Action::Restart, &existing[0].spec.name, ids, update)
+                    .await;
             }
             if existing.iter().any(|p| p.spec.exec_path == spec.exec_path) {
                 let down = existing.iter().all(|p| {
-                    matches!(p.status, Status::Stopped | Status::Errored | Status::Stopping)
+                    matches!(
+                        p.status,
+                        Status::Stopped | Status::Errored | Status::Stopping
+                    )
                 });
                 if !down {
                     return Err(ALREADY_LAUNCHED.into());
@@ -68,7 +73,10 @@ impl RootState {
                     .await;
             }
         }
-        let registry = self.registry.get().ok_or("registry is restarting, try again")?;
+        let registry = self
+            .registry
+            .get()
+            .ok_or("registry is restarting, try again")?;
         let ids = ractor::call_t!(registry, RegistryMsg::Allocate, 5000, spec.instances)
             .map_err(|e| format!("registry unavailable: {e}"))?;
         let first_instance = existing.len() as u32;
@@ -79,7 +87,8 @@ impl RootState {
             .collect();
         let app = self.app_for(myself, &spec.name).await?;
         let app = app.get().ok_or("app is restarting, try again")?;
-        ractor::call!(app, AppMsg::Add, records).map_err(|e| format!("cannot start {}: {e}", spec.name))
+        ractor::call!(app, AppMsg::Add, records)
+            .map_err(|e| format!("cannot start {}: {e}", spec.name))
     }
 
     /// The App of `name`, started when it does not exist yet.
@@ -91,7 +100,10 @@ impl RootState {
         if let Some(handle) = self.apps.get(name) {
             return Ok(handle.live.clone());
         }
-        let logs = self.logs.get().ok_or("log supervisor is restarting, try again")?;
+        let logs = self
+            .logs
+            .get()
+            .ok_or("log supervisor is restarting, try again")?;
         let sink = ractor::call!(logs, LogsMsg::SinkFor, name.to_string())
             .map_err(|e| format!("cannot open logs of {name}: {e}"))?;
         let args = AppArgs {

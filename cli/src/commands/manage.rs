@@ -12,7 +12,8 @@ use crate::args::TargetArgs;
 
 /// Reads target words: ecosystem files become the names of their apps.
 fn targets(words: &[String], only: Option<&str>) -> Result<Vec<Target>> {
-    let only: Option<Vec<&str>> = only.map(|l| l.split([',', ' ']).filter(|s| !s.is_empty()).collect());
+    let only: Option<Vec<&str>> =
+        only.map(|l| l.split([',', ' ']).filter(|s| !s.is_empty()).collect());
     let mut targets = Vec::new();
     for word in words {
         let path = Path::new(word);
@@ -20,7 +21,10 @@ fn targets(words: &[String], only: Option<&str>) -> Result<Vec<Target>> {
             for app in ecosystem::load(path)?.apps {
                 let Some(name) = app.name.or_else(|| {
                     app.script.as_deref().and_then(|s| {
-                        Path::new(s).file_stem().and_then(|n| n.to_str()).map(str::to_string)
+                        Path::new(s)
+                            .file_stem()
+                            .and_then(|n| n.to_str())
+                            .map(str::to_string)
                     })
                 }) else {
                     continue;
@@ -40,7 +44,10 @@ fn targets(words: &[String], only: Option<&str>) -> Result<Vec<Target>> {
 pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> {
     let mut client = ctx.client().await?;
     let ecosystem_restart = matches!(action, Action::Restart | Action::Reload)
-        && args.targets.iter().any(|t| ecosystem::is_ecosystem_file(Path::new(t)));
+        && args
+            .targets
+            .iter()
+            .any(|t| ecosystem::is_ecosystem_file(Path::new(t)));
     if ecosystem_restart {
         // PM2 restarts the apps of the file with its new settings and starts missing ones.
         let start_args = crate::args::StartArgs {
@@ -53,7 +60,8 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
         return super::start::start(ctx, start_args, super::start::Mode::StartOrRestart).await;
     }
     if matches!(action, Action::Restart | Action::Reload) && !args.update_env {
-        ctx.printer.text("Use --update-env to update environment variables");
+        ctx.printer
+            .text("Use --update-env to update environment variables");
     }
     let targets = targets(&args.targets, args.only.as_deref())?;
     let label: Vec<String> = targets.iter().map(ToString::to_string).collect();
@@ -74,7 +82,8 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
         .await?,
     )?;
     for p in &done {
-        ctx.printer.info(format!("[{}]({}) \u{2713}", p.spec.name, p.pm_id));
+        ctx.printer
+            .info(format!("[{}]({}) \u{2713}", p.spec.name, p.pm_id));
     }
     show::print_table(ctx, &mut client).await
 }
@@ -83,9 +92,21 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
 pub async fn signal(ctx: &Context, signal: String, words: Vec<String>) -> Result<()> {
     let mut client = ctx.client().await?;
     let targets = targets(&words, None)?;
-    let done = processes(ask(&mut client, Request::Signal { signal: signal.clone(), targets }).await?)?;
+    let done = processes(
+        ask(
+            &mut client,
+            Request::Signal {
+                signal: signal.clone(),
+                targets,
+            },
+        )
+        .await?,
+    )?;
     for p in &done {
-        ctx.printer.info(format!("successfully sent signal {signal} to process id {}", p.pm_id));
+        ctx.printer.info(format!(
+            "successfully sent signal {signal} to process id {}",
+            p.pm_id
+        ));
     }
     Ok(())
 }

@@ -61,7 +61,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     match command {
         Command::Start(args) => start::start(&ctx, args, start::Mode::Start).await,
-        Command::StartOrRestart(args) => start::start(&ctx, args, start::Mode::StartOrRestart).await,
+        Command::StartOrRestart(args) => {
+            start::start(&ctx, args, start::Mode::StartOrRestart).await
+        }
         Command::StartOrReload(args) => start::start(&ctx, args, start::Mode::StartOrRestart).await,
         Command::Stop(args) => manage::act(&ctx, pm2_protocol::Action::Stop, args).await,
         Command::Restart(args) => manage::act(&ctx, pm2_protocol::Action::Restart, args).await,
@@ -93,7 +95,8 @@ async fn kill(ctx: &Context) -> Result<()> {
         Response::Pong { pid, .. } => pid,
         _ => 0,
     };
-    ctx.printer.info("Applying action deleteProcessId on app [all]");
+    ctx.printer
+        .info("Applying action deleteProcessId on app [all]");
     ask(&mut client, Request::Kill).await?;
     ctx.printer.info("[v] All Applications Stopped");
     wait_for_exit(pid, &ctx.home).await;
@@ -104,9 +107,8 @@ async fn kill(ctx: &Context) -> Result<()> {
 /// Waits (bounded) until the old daemon is gone, so the next command starts a fresh one.
 async fn wait_for_exit(pid: u32, home: &Home) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let alive = || {
-        pid != 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok()
-    };
+    let alive =
+        || pid != 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok();
     while (alive() || home.socket().exists()) && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }

@@ -62,12 +62,18 @@ pub async fn describe(ctx: &Context, words: Vec<String>) -> Result<()> {
         .await?,
     )?;
     for p in &list {
-        println!("{}", render::describe(p, now_ms(), ctx.printer.color).trim_end_matches('\n'));
+        println!(
+            "{}",
+            render::describe(p, now_ms(), ctx.printer.color).trim_end_matches('\n')
+        );
     }
     Ok(())
 }
 
-async fn named(client: &mut Client, name: Option<String>) -> Result<Vec<pm2_protocol::ProcessInfo>> {
+async fn named(
+    client: &mut Client,
+    name: Option<String>,
+) -> Result<Vec<pm2_protocol::ProcessInfo>> {
     let request = match name {
         Some(name) => Request::Describe {
             targets: vec![Target::Name(name)],

@@ -159,7 +159,11 @@ fn load_ecosystem(ctx: &Context, path: &Path, args: &StartArgs) -> Result<Vec<Ap
 fn ms(flag: &str, value: &Option<String>) -> Result<Option<u64>> {
     value
         .as_deref()
-        .map(|v| parse_duration_ms(v).ok_or_else(|| anyhow!("invalid {flag} value {v:?}: expected milliseconds or 10s/1m/1h")))
+        .map(|v| {
+            parse_duration_ms(v).ok_or_else(|| {
+                anyhow!("invalid {flag} value {v:?}: expected milliseconds or 10s/1m/1h")
+            })
+        })
         .transpose()
 }
 
@@ -207,7 +211,10 @@ fn config_from_flags(script: &str, a: &StartArgs) -> Result<AppConfig> {
         max_restarts: a.max_restarts,
         min_uptime_ms: ms("--min-uptime", &a.min_uptime)?,
         restart_delay_ms: ms("--restart-delay", &a.restart_delay)?,
-        exp_backoff_restart_delay_ms: ms("--exp-backoff-restart-delay", &a.exp_backoff_restart_delay)?,
+        exp_backoff_restart_delay_ms: ms(
+            "--exp-backoff-restart-delay",
+            &a.exp_backoff_restart_delay,
+        )?,
         kill_timeout_ms: ms("--kill-timeout", &a.kill_timeout)?,
         stop_exit_codes: a.stop_exit_codes.clone(),
         out_file: a.output.clone(),
@@ -225,7 +232,13 @@ fn config_from_flags(script: &str, a: &StartArgs) -> Result<AppConfig> {
         max_memory_restart: a
             .max_memory_restart
             .as_deref()
-            .map(|v| parse_size_bytes(v).ok_or_else(|| anyhow!("invalid --max-memory-restart value {v:?}: expected bytes or 512K/150M/1G")))
+            .map(|v| {
+                parse_size_bytes(v).ok_or_else(|| {
+                    anyhow!(
+                        "invalid --max-memory-restart value {v:?}: expected bytes or 512K/150M/1G"
+                    )
+                })
+            })
             .transpose()?,
         force: a.force.then_some(true),
         inert_options,
