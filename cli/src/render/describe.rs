@@ -57,7 +57,13 @@ pub fn divergent_env(p: &ProcessInfo, local_env: &BTreeMap<String, String>, colo
 
 fn rows(p: &ProcessInfo, now_ms: i64) -> Vec<(&'static str, Cell)> {
     let spec = &p.spec;
-    let or_na = |text: String| if text.is_empty() { "N/A".to_owned() } else { text };
+    let or_na = |text: String| {
+        if text.is_empty() {
+            "N/A".to_owned()
+        } else {
+            text
+        }
+    };
     let mut rows: Vec<(&'static str, Cell)> = vec![
         (
             "status",
@@ -79,8 +85,10 @@ fn rows(p: &ProcessInfo, now_ms: i64) -> Vec<(&'static str, Cell)> {
         ));
     }
     let log_path = |log: &Option<std::path::PathBuf>| {
-        log.as_ref()
-            .map_or_else(|| "/dev/null".to_owned(), |l| l.to_string_lossy().into_owned())
+        log.as_ref().map_or_else(
+            || "/dev/null".to_owned(),
+            |l| l.to_string_lossy().into_owned(),
+        )
     };
     rows.extend([
         (
@@ -119,10 +127,7 @@ fn rows(p: &ProcessInfo, now_ms: i64) -> Vec<(&'static str, Cell)> {
         ("created at", Cell::plain(iso_time(p.created_at))),
     ]);
     if !spec.inert_options.is_empty() {
-        rows.push((
-            "inert options",
-            Cell::plain(spec.inert_options.join(", ")),
-        ));
+        rows.push(("inert options", Cell::plain(spec.inert_options.join(", "))));
     }
     if let Some(error) = &p.last_error {
         rows.push(("last error", Cell::plain(error.as_str())));

@@ -321,9 +321,8 @@ fn group_array_elements(ctx: &Ctx, output: Vec<String>, items: &[Node]) -> Vec<S
                 format!("{}, ", output[j])
             };
             // Both padStart and padEnd fill up to the column's width.
-            let spaces = " ".repeat(
-                (max_line_length[column] - SEPARATOR_SPACE).saturating_sub(data_len[j]),
-            );
+            let spaces =
+                " ".repeat((max_line_length[column] - SEPARATOR_SPACE).saturating_sub(data_len[j]));
             if pad_start {
                 line.push_str(&spaces);
                 line.push_str(&text);

@@ -152,10 +152,7 @@ fn empty() {
 
 #[test]
 fn arr_objs() {
-    check(
-        r##"[{"a":1},{"b":2}]"##,
-        r##"[ { a: 1 }, { b: 2 } ]"##,
-    );
+    check(r##"[{"a":1},{"b":2}]"##, r##"[ { a: 1 }, { b: 2 } ]"##);
 }
 
 #[test]
@@ -204,26 +201,17 @@ fn strs_long() {
 
 #[test]
 fn top_empty_arr() {
-    check(
-        r##"[]"##,
-        r##"[]"##,
-    );
+    check(r##"[]"##, r##"[]"##);
 }
 
 #[test]
 fn top_str() {
-    check(
-        r##""hello""##,
-        r##"'hello'"##,
-    );
+    check(r##""hello""##, r##"'hello'"##);
 }
 
 #[test]
 fn bools() {
-    check(
-        r##"[true,false,null]"##,
-        r##"[ true, false, null ]"##,
-    );
+    check(r##"[true,false,null]"##, r##"[ true, false, null ]"##);
 }
 
 #[test]

@@ -21,12 +21,7 @@ use super::units::json_number;
 /// with the other renderers.
 pub fn jlist(procs: &[ProcessInfo], now_ms: i64) -> Value {
     let _ = now_ms;
-    Value::Array(
-        procs
-            .iter()
-            .map(|p| process_node(p).into_value())
-            .collect(),
-    )
+    Value::Array(procs.iter().map(|p| process_node(p).into_value()).collect())
 }
 
 /// The process list as `pm2 prettylist` prints it: the [`jlist`] value in Node's
@@ -102,7 +97,12 @@ fn pm2_env(p: &ProcessInfo) -> Node {
     put("max_restarts", Node::from(spec.max_restarts));
     put(
         "stop_exit_codes",
-        Node::Array(spec.stop_exit_codes.iter().map(|c| Node::from(*c)).collect()),
+        Node::Array(
+            spec.stop_exit_codes
+                .iter()
+                .map(|c| Node::from(*c))
+                .collect(),
+        ),
     );
     if let Some(bytes) = spec.max_memory_restart {
         put("max_memory_restart", Node::from(bytes));

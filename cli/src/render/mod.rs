@@ -36,5 +36,3 @@ mod jlist_tests;
 mod table_tests;
 #[cfg(test)]
 mod units_tests;
-#[cfg(test)] mod zz_fuzz_tmp;
-#[cfg(test)] mod zz_show_tmp;

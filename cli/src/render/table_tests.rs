@@ -115,7 +115,7 @@ fn errored_process_shows_zeros() {
     let text = table(&[crashed], NOW, false);
     assert!(
         text.contains(
-            "│ 3  │ crash     │ default     │ N/A     │ fork    │ 0        │ 0      │ 15   │ errored   │ 0%       │ 0b       │ u        │ disabled │"
+            "│ 3  │ crash    │ default     │ N/A     │ fork    │ 0        │ 0      │ 15   │ errored   │ 0%       │ 0b       │ u        │ disabled │"
         ),
         "{text}"
     );
@@ -133,7 +133,11 @@ fn long_names_are_cut_at_forty_columns() {
 fn id_column_widens_for_long_ids() {
     let text = table(&[process(12345, "api")], NOW, false);
     assert!(text.contains("│ 12345 │ api "), "{text}");
-    assert!(text.lines().nth(1).unwrap_or_default().starts_with("│ id    │"));
+    assert!(text
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .starts_with("│ id    │"));
 }
 
 #[test]
@@ -142,13 +146,15 @@ fn narrow_terminals_get_condensed_then_mini_tables() {
     let condensed = table_for_width(&procs, NOW, false, Some(100));
     assert_eq!(
         condensed.lines().nth(1),
-        Some("│ id │ name     │ mode     │ ↺    │ status    │ cpu      │ memory   │")
+        Some("│ id │ name   │ mode     │ ↺    │ status    │ cpu      │ memory   │")
     );
-    assert!(condensed.contains("│ 0  │ api      │ fork     │ 1    │ online    │ 0.5%     │ 12.3mb   │"));
+    assert!(
+        condensed.contains("│ 0  │ api    │ fork     │ 1    │ online    │ 0.5%     │ 12.3mb   │")
+    );
     let mini = table_for_width(&procs, NOW, false, Some(60));
     assert_eq!(
         mini.lines().nth(1),
-        Some("│ id │ name     │ status    │ cpu    │ mem      │")
+        Some("│ id │ name   │ status    │ cpu    │ mem      │")
     );
     let full = table_for_width(&procs, NOW, false, Some(200));
     assert_eq!(full, table(&procs, NOW, false));
