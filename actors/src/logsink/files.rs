@@ -47,7 +47,20 @@ impl OpenFiles {
         }
     }
 
-    fn append(&mut self, path: &Path, format: Option<&str>, bytes: &[u8]) -> std::io::Result<()> {
+    /// Creates (or opens) every file of the target.
+    pub fn open(&mut self, target: &LogTarget) {
+        let paths = [&target.paths.out, &target.paths.err, &target.paths.combined];
+        for path in paths.into_iter().flatten() {
+            if path == Path::new("/dev/null") {
+                continue;
+            }
+            if let Err(e) = self.ensure_open(path) {
+                tracing::error!(app = %self.app, path = %path.display(), "cannot open log: {e}");
+            }
+        }
+    }
+
+    fn ensure_open(&mut self, path: &Path) -> std::io::Result<()> {
         if !self.files.contains_key(path) {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
@@ -63,6 +76,11 @@ impl OpenFiles {
                 },
             );
         }
+        Ok(())
+    }
+
+    fn append(&mut self, path: &Path, format: Option<&str>, bytes: &[u8]) -> std::io::Result<()> {
+        self.ensure_open(path)?;
         let Some(open) = self.files.get_mut(path) else {
             return Ok(());
         };

@@ -48,6 +48,8 @@ pub enum LogSinkMsg {
         /// The bytes, in order.
         bytes: Vec<u8>,
     },
+    /// A process (re)started: create its files now, so `tail -f` works before any output.
+    Open(Arc<LogTarget>),
     /// Close every open file (they are reopened on the next write).
     CloseAll,
 }
@@ -80,6 +82,7 @@ impl Actor for LogSink {
                 stream,
                 bytes,
             } => files.write(&target, stream, &bytes),
+            LogSinkMsg::Open(target) => files.open(&target),
             LogSinkMsg::CloseAll => files.close_all(),
         }
         Ok(())

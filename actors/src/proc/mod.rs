@@ -164,6 +164,7 @@ impl ProcState {
                     date_format: record.spec.log_date_format.clone(),
                 });
                 drop(record);
+                self.args.sink.cast(LogSinkMsg::Open(target.clone()));
                 spawn::watch(child, generation, target, &store, self.args.sink.clone());
             }
             Err(e) => {

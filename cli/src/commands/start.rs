@@ -75,7 +75,7 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
             Request::Start {
                 apps: vec![spec],
                 force: args.force,
-                restart_existing: false,
+                restart_existing: mode == Mode::StartOrRestart,
             },
         )
         .await?;
