@@ -64,6 +64,8 @@ pub struct ProcessInfo {
     pub restart_time: u32,
     /// Restarts that happened before `min_uptime`.
     pub unstable_restarts: u32,
+    /// Last exponential back-off delay used, in ms (`prev_restart_delay`).
+    pub prev_restart_delay: Option<u64>,
     /// Last start, ms since the epoch (`pm_uptime`).
     pub pm_uptime: i64,
     /// Creation, ms since the epoch (`created_at`).

@@ -280,7 +280,10 @@ impl ProcState {
                 );
                 record.status = Status::Errored;
             }
-            Decision::Restart { delay_ms: 0 } => self.launch(),
+            Decision::Restart { delay_ms: 0 } => {
+                self.args.store.lock().counters.restart_time += 1;
+                self.launch();
+            }
             Decision::Restart { delay_ms } => {
                 let mut record = self.args.store.lock();
                 record.status = Status::WaitingRestart;
@@ -305,6 +308,7 @@ impl ProcState {
                 && record.running.is_none()
         };
         if due {
+            self.args.store.lock().counters.restart_time += 1;
             self.launch();
         }
     }

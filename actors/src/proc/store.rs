@@ -88,6 +88,7 @@ impl ProcRecord {
             status: self.status,
             restart_time: self.counters.restart_time,
             unstable_restarts: self.counters.unstable_restarts,
+            prev_restart_delay: self.counters.prev_backoff_ms,
             pm_uptime: self.started_at,
             created_at: self.created_at,
             exit_code: self.exit_code,

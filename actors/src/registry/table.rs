@@ -72,7 +72,6 @@ impl Table {
     ) -> Result<Vec<ProcessInfo>, String> {
         let mut ids = std::collections::BTreeSet::new();
         for target in targets {
-            let before = ids.len();
             let matched: Vec<u32> = match target {
                 Target::All => self.rows.keys().copied().collect(),
                 Target::Id(id) => self.rows.get(id).map(|r| r.pm_id).into_iter().collect(),
@@ -103,13 +102,13 @@ impl Table {
                         .collect()
                 }
             };
-            ids.extend(matched);
-            if ids.len() == before && !allow_empty && !matches!(target, Target::All) {
+            if matched.is_empty() && !allow_empty && !matches!(target, Target::All) {
                 return Err(match target {
                     Target::Id(id) => format!("Process {id} not found"),
                     other => format!("Process or Namespace {other} not found"),
                 });
             }
+            ids.extend(matched);
         }
         Ok(ids
             .iter()

@@ -107,8 +107,13 @@ async fn kill(ctx: &Context) -> Result<()> {
 /// Waits (bounded) until the old daemon is gone, so the next command starts a fresh one.
 async fn wait_for_exit(pid: u32, home: &Home) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let alive =
-        || pid != 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok();
+    // A daemon that exited but is not reaped yet is a zombie: gone for our purpose.
+    let alive = || {
+        pid != 0
+            && std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|stat| !stat.rsplit(") ").next().unwrap_or("").starts_with('Z'))
+                .unwrap_or(false)
+    };
     while (alive() || home.socket().exists()) && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }

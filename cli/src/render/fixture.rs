@@ -66,6 +66,7 @@ pub(crate) fn process(pm_id: u32, name: &str) -> ProcessInfo {
         status: Status::Online,
         restart_time: 1,
         unstable_restarts: 0,
+        prev_restart_delay: None,
         pm_uptime: NOW - 5 * 60_000,
         created_at: CREATED,
         exit_code: None,

@@ -143,6 +143,9 @@ fn pm2_env(p: &ProcessInfo) -> Node {
     put("pm_id", Node::from(p.pm_id));
     put("restart_time", Node::from(p.restart_time));
     put("unstable_restarts", Node::from(p.unstable_restarts));
+    if let Some(delay) = p.prev_restart_delay {
+        put("prev_restart_delay", Node::from(delay));
+    }
     put("version", Node::from("N/A"));
     if let Some(code) = p.exit_code {
         put("exit_code", Node::from(code));
