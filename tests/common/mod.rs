@@ -112,7 +112,12 @@ impl Pm2 {
 
     /// Runs `pm2 args...` with extra environment variables (they reach started apps).
     pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
-        Run::from(self.command(args).envs(vars.iter().copied()).output().expect("run pm2"))
+        Run::from(
+            self.command(args)
+                .envs(vars.iter().copied())
+                .output()
+                .expect("run pm2"),
+        )
     }
 
     /// Writes a file in the work directory (and makes it executable when asked).

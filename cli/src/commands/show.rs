@@ -87,9 +87,13 @@ async fn named(
 /// `pm2 pid [name]`: one pid per line, 0 when not running.
 pub async fn pid(ctx: &Context, name: Option<String>) -> Result<()> {
     let mut client = ctx.client().await?;
-    for p in named(&mut client, name).await? {
-        println!("{}", p.pid.unwrap_or(0));
-    }
+    let pids: Vec<String> = named(&mut client, name)
+        .await?
+        .iter()
+        .map(|p| p.pid.unwrap_or(0).to_string())
+        .collect();
+    // As PM2: the pids joined by newlines, so an unknown name prints one empty line.
+    println!("{}", pids.join("\n"));
     Ok(())
 }
 

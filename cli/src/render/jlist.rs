@@ -150,5 +150,12 @@ fn pm2_env(p: &ProcessInfo) -> Node {
     if let Some(code) = p.exit_code {
         put("exit_code", Node::from(code));
     }
+    // PM2 also copies the process environment to the top of pm2_env (`pm2_env.PORT`);
+    // its own fields win over variables of the same name.
+    for (key, value) in &p.env {
+        if !env.iter().any(|(k, _)| k == key) {
+            env.push((key.clone(), Node::from(value.as_str())));
+        }
+    }
     Node::Object(env)
 }
