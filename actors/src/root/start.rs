@@ -1,5 +1,6 @@
 //! Starting apps: new processes, or PM2's rules for an app that is already managed.
 
+use futures::future::join_all;
 use pm2_protocol::message::Action;
 use pm2_protocol::{AppSpec, ProcessInfo, Response, Status, Target};
 use ractor::ActorRef;
@@ -11,6 +12,14 @@ use crate::logsink::LogsMsg;
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
 use crate::supervision::{LiveRef, Strategy};
+
+/// What starting one app amounts to.
+enum Started {
+    /// Already handled (an existing app was restarted).
+    Done(Vec<ProcessInfo>),
+    /// New processes to spawn in this App.
+    Spawning(ActorRef<AppMsg>, Vec<crate::proc::ProcRecord>),
+}
 
 /// PM2's words when a running script is started again without `-f`.
 pub const ALREADY_LAUNCHED: &str = "Script already launched, add -f option to force re-execution";
@@ -24,13 +33,27 @@ impl RootState {
         force: bool,
         restart_existing: bool,
     ) -> Response {
+        // Decisions and bookkeeping happen in order; the spawns then run concurrently, so
+        // 50 apps start in the time of a few rather than one after another.
         let mut started = Vec::new();
+        let mut spawning = Vec::new();
         for spec in apps {
             match self.start_one(myself, spec, force, restart_existing).await {
+                Ok(Started::Done(mut infos)) => started.append(&mut infos),
+                Ok(Started::Spawning(app, records)) => spawning.push(async move {
+                    ractor::call!(app, AppMsg::Add, records)
+                        .map_err(|e| format!("cannot start: {e}"))
+                }),
+                Err(e) => return Response::Error(e),
+            }
+        }
+        for outcome in join_all(spawning).await {
+            match outcome {
                 Ok(mut infos) => started.append(&mut infos),
                 Err(e) => return Response::Error(e),
             }
         }
+        started.sort_by_key(|p| p.pm_id);
         Response::Processes(started)
     }
 
@@ -40,7 +63,7 @@ impl RootState {
         spec: AppSpec,
         force: bool,
         restart_existing: bool,
-    ) -> Result<Vec<ProcessInfo>, String> {
+    ) -> Result<Started, String> {
         let existing: Vec<ProcessInfo> = self
             .resolve(vec![Target::Name(spec.name.clone())], true)
             .await?
@@ -56,7 +79,8 @@ impl RootState {
                 };
                 return self
                     .act_on_app(Action::Restart, &existing[0].spec.name, ids, update)
-                    .await;
+                    .await
+                    .map(Started::Done);
             }
             if existing.iter().any(|p| p.spec.exec_path == spec.exec_path) {
                 let down = existing.iter().all(|p| {
@@ -70,7 +94,8 @@ impl RootState {
                 }
                 return self
                     .act_on_app(Action::Restart, &spec.name, ids, SpecUpdate::default())
-                    .await;
+                    .await
+                    .map(Started::Done);
             }
         }
         let registry = self
@@ -87,8 +112,7 @@ impl RootState {
             .collect();
         let app = self.app_for(myself, &spec.name).await?;
         let app = app.get().ok_or("app is restarting, try again")?;
-        ractor::call!(app, AppMsg::Add, records)
-            .map_err(|e| format!("cannot start {}: {e}", spec.name))
+        Ok(Started::Spawning(app, records))
     }
 
     /// The App of `name`, started when it does not exist yet.

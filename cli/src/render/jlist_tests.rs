@@ -70,6 +70,8 @@ fn pm2_env_has_pm2s_names_and_types() {
         "restart_time": 1,
         "unstable_restarts": 0,
         "version": "N/A",
+        "HOME": "/home/u",
+        "PATH": "/usr/bin:/bin",
     });
     assert_eq!(env, &expected);
 }
@@ -227,7 +229,10 @@ fn prettylist_of_a_stopped_process() {
       restart_time: 1,
       unstable_restarts: 0,
       version: 'N/A',
-      exit_code: 0
+      exit_code: 0,
+      HOME: '/home/u',
+      'MY-VAR': 'x',
+      PATH: '/usr/bin:/bin'
     },
     pm_id: 1,
     monit: { memory: 0, cpu: 0 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use parse::{is_ecosystem_file, load};
-pub use resolve::{resolve, ResolveContext, ResolveError};
+pub use resolve::{find_in_path, interpreter_for, resolve, ResolveContext, ResolveError};
 
 use crate::ExecMode;
 
