@@ -20,6 +20,7 @@
 
 pub mod app;
 pub mod clock;
+mod fsutil;
 pub mod logsink;
 pub mod monitor;
 pub mod proc;

@@ -62,10 +62,9 @@ impl OpenFiles {
 
     fn ensure_open(&mut self, path: &Path) -> std::io::Result<()> {
         if !self.files.contains_key(path) {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let file = OpenOptions::new().create(true).append(true).open(path)?;
+            let file = crate::fsutil::open_creating_dirs(path, |p| {
+                OpenOptions::new().create(true).append(true).open(p)
+            })?;
             let at_line_start =
                 file.metadata().map(|m| m.len() == 0).unwrap_or(true) || last_byte_is_newline(path);
             self.files.insert(

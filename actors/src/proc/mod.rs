@@ -153,10 +153,9 @@ impl ProcState {
                 record.started_at = now_ms();
                 record.env = env;
                 record.last_error = None;
-                if let Some(dir) = record.pid_file.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                let _ = std::fs::write(&record.pid_file, pid.to_string());
+                let _ = crate::fsutil::open_creating_dirs(&record.pid_file, |p| {
+                    std::fs::write(p, pid.to_string())
+                });
                 tracing::info!(name = %record.spec.name, pm_id = record.pm_id, pid, "process online");
                 let target = Arc::new(LogTarget {
                     pm_id: record.pm_id,

@@ -33,16 +33,21 @@ fn pid_path(path: &Path, pm_id: u32) -> PathBuf {
     }
 }
 
+/// The daemon's user name, looked up once (a passwd lookup per process adds up).
 fn user_name() -> String {
-    std::env::var("USER")
-        .ok()
-        .or_else(|| {
-            nix::unistd::User::from_uid(nix::unistd::getuid())
-                .ok()
-                .flatten()
-                .map(|u| u.name)
-        })
-        .unwrap_or_else(|| "unknown".into())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::env::var("USER")
+            .ok()
+            .or_else(|| {
+                nix::unistd::User::from_uid(nix::unistd::getuid())
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+            })
+            .unwrap_or_else(|| "unknown".into())
+    })
+    .clone()
 }
 
 /// A record for process `pm_id`, instance `instance` of `spec`.
