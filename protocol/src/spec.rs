@@ -104,6 +104,44 @@ pub struct AppSpec {
 }
 
 impl AppSpec {
+    /// A fork-mode app running `exec_path` directly in `cwd`, with PM2's defaults for every
+    /// option and no log files: the starting point for code that builds specs by hand.
+    pub fn new(name: &str, exec_path: PathBuf, cwd: PathBuf, pid_file: PathBuf) -> AppSpec {
+        AppSpec {
+            name: name.to_string(),
+            namespace: "default".into(),
+            exec_path,
+            args: Vec::new(),
+            interpreter: None,
+            interpreter_args: Vec::new(),
+            cwd,
+            instances: 1,
+            exec_mode: ExecMode::Fork,
+            env: BTreeMap::new(),
+            base_env: BTreeMap::new(),
+            instance_var: "NODE_APP_INSTANCE".into(),
+            autorestart: true,
+            autostart: true,
+            max_restarts: 16,
+            min_uptime_ms: 1000,
+            restart_delay_ms: 0,
+            exp_backoff_restart_delay_ms: None,
+            kill_timeout_ms: 1600,
+            kill_signal: "SIGINT".into(),
+            treekill: true,
+            stop_exit_codes: Vec::new(),
+            out_file: None,
+            error_file: None,
+            log_file: None,
+            pid_file,
+            merge_logs: true,
+            time: false,
+            log_date_format: None,
+            max_memory_restart: None,
+            inert_options: Vec::new(),
+        }
+    }
+
     /// The command line as PM2 shows it: interpreter (if any) and script.
     pub fn interpreter_name(&self) -> &str {
         self.interpreter.as_deref().unwrap_or("none")

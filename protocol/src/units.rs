@@ -1,14 +1,19 @@
 //! Durations and sizes written the way PM2 users write them (`10s`, `1m`, `150M`, `1G`).
 
-/// Parses a duration in milliseconds: a bare number is ms; `ms`, `s`, `m`, `h` suffixes.
-pub fn parse_duration_ms(text: &str) -> Option<u64> {
+/// Splits `10s` into `(10.0, "s")`.
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor = match unit.trim() {
+    Some((number.parse().ok()?, unit.trim()))
+}
+
+/// Parses a duration in milliseconds: a bare number is ms; `ms`, `s`, `m`, `h` suffixes.
+pub fn parse_duration_ms(text: &str) -> Option<u64> {
+    let (number, unit) = number_and_unit(text)?;
+    let factor = match unit {
         "" | "ms" => 1.0,
         "s" => 1_000.0,
         "m" | "min" => 60_000.0,
@@ -23,13 +28,8 @@ pub fn parse_duration_ms(text: &str) -> Option<u64> {
 /// Parses a memory size in bytes: a bare number is bytes; `K`, `M`, `G` (and `KB`…) are
 /// powers of 1024, as pm2 reads `max_memory_restart`.
 pub fn parse_size_bytes(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor = match unit.trim().to_ascii_uppercase().as_str() {
+    let (number, unit) = number_and_unit(text)?;
+    let factor = match unit.to_ascii_uppercase().as_str() {
         "" | "B" => 1.0,
         "K" | "KB" => 1024.0,
         "M" | "MB" => 1024.0 * 1024.0,

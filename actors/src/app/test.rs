@@ -1,49 +1,23 @@
 //! An App restarting a failed Proc actor: the OS process is adopted, never lost or doubled.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pm2_protocol::{AppSpec, ExecMode, Status};
+use pm2_protocol::{AppSpec, Status};
 use ractor::Actor;
 
 use super::*;
 use crate::root::new_record_for_test as new_record;
 
 fn sleeper(dir: &std::path::Path) -> AppSpec {
-    AppSpec {
-        name: "sleeper".into(),
-        namespace: "default".into(),
-        exec_path: "/bin/sleep".into(),
-        args: vec!["30".into()],
-        interpreter: None,
-        interpreter_args: vec![],
-        cwd: dir.to_path_buf(),
-        instances: 1,
-        exec_mode: ExecMode::Fork,
-        env: BTreeMap::new(),
-        base_env: BTreeMap::new(),
-        instance_var: "NODE_APP_INSTANCE".into(),
-        autorestart: true,
-        autostart: true,
-        max_restarts: 16,
-        min_uptime_ms: 1000,
-        restart_delay_ms: 0,
-        exp_backoff_restart_delay_ms: None,
-        kill_timeout_ms: 1600,
-        kill_signal: "SIGINT".into(),
-        treekill: true,
-        stop_exit_codes: vec![],
-        out_file: None,
-        error_file: None,
-        log_file: None,
-        pid_file: dir.join("sleeper.pid"),
-        merge_logs: true,
-        time: false,
-        log_date_format: None,
-        max_memory_restart: None,
-        inert_options: vec![],
-    }
+    let mut spec = AppSpec::new(
+        "sleeper",
+        "/bin/sleep".into(),
+        dir.to_path_buf(),
+        dir.join("sleeper.pid"),
+    );
+    spec.args = vec!["30".into()];
+    spec
 }
 
 fn alive(pid: u32) -> bool {
@@ -63,8 +37,14 @@ async fn wait_for<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T
     }
 }
 
-#[tokio::test]
-async fn a_killed_proc_actor_is_restarted_and_adopts_its_process() {
+/// An App (no registry, no sink) running one `sleep 30`.
+async fn app_with_a_sleeper() -> (
+    tempfile::TempDir,
+    Arc<AppStore>,
+    ActorRef<AppMsg>,
+    ractor::concurrency::JoinHandle<()>,
+    u32,
+) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(AppStore::default());
     let args = AppArgs {
@@ -74,15 +54,17 @@ async fn a_killed_proc_actor_is_restarted_and_adopts_its_process() {
         strategy: Strategy::OneForOne,
         pm2_home: None,
     };
-    let (app, _) = Actor::spawn(None, App, args).await.unwrap();
-    let infos = ractor::call!(
-        app,
-        AppMsg::Add,
-        vec![new_record(&sleeper(dir.path()), 0, 0)]
-    )
-    .unwrap();
-    let pid = infos[0].pid.expect("spawned");
+    let (app, handle) = Actor::spawn(None, App, args).await.unwrap();
+    let record = new_record(&sleeper(dir.path()), 0, 0);
+    let infos = ractor::call!(app, AppMsg::Add, vec![record]).unwrap();
     assert_eq!(infos[0].status, Status::Online);
+    let pid = infos[0].pid.expect("spawned");
+    (dir, store, app, handle, pid)
+}
+
+#[tokio::test]
+async fn a_killed_proc_actor_is_restarted_and_adopts_its_process() {
+    let (_dir, store, app, _handle, pid) = app_with_a_sleeper().await;
 
     let first = store.proc_actor(0).expect("proc actor");
     first.kill();
@@ -111,23 +93,7 @@ async fn a_killed_proc_actor_is_restarted_and_adopts_its_process() {
 
 #[tokio::test]
 async fn dropping_the_store_kills_a_process_nobody_manages() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(AppStore::default());
-    let args = AppArgs {
-        store: store.clone(),
-        registry: LiveRef::default(),
-        sink: LiveRef::default(),
-        strategy: Strategy::OneForOne,
-        pm2_home: None,
-    };
-    let (app, handle) = Actor::spawn(None, App, args).await.unwrap();
-    let infos = ractor::call!(
-        app,
-        AppMsg::Add,
-        vec![new_record(&sleeper(dir.path()), 0, 0)]
-    )
-    .unwrap();
-    let pid = infos[0].pid.expect("spawned");
+    let (_dir, store, app, handle, pid) = app_with_a_sleeper().await;
     app.kill();
     let _ = handle.await;
     drop(store);

@@ -90,43 +90,9 @@ pub fn on_exit(spec: &AppSpec, counters: &mut Counters, exit: Exit) -> Decision 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pm2_protocol::ExecMode;
-    use std::collections::BTreeMap;
 
     fn spec() -> AppSpec {
-        AppSpec {
-            name: "a".into(),
-            namespace: "default".into(),
-            exec_path: "/bin/true".into(),
-            args: vec![],
-            interpreter: None,
-            interpreter_args: vec![],
-            cwd: "/".into(),
-            instances: 1,
-            exec_mode: ExecMode::Fork,
-            env: BTreeMap::new(),
-            base_env: BTreeMap::new(),
-            instance_var: "NODE_APP_INSTANCE".into(),
-            autorestart: true,
-            autostart: true,
-            max_restarts: 16,
-            min_uptime_ms: 1000,
-            restart_delay_ms: 0,
-            exp_backoff_restart_delay_ms: None,
-            kill_timeout_ms: 1600,
-            kill_signal: "SIGINT".into(),
-            treekill: true,
-            stop_exit_codes: vec![],
-            out_file: None,
-            error_file: None,
-            log_file: None,
-            pid_file: "/tmp/a.pid".into(),
-            merge_logs: true,
-            time: false,
-            log_date_format: None,
-            max_memory_restart: None,
-            inert_options: vec![],
-        }
+        AppSpec::new("a", "/bin/true".into(), "/".into(), "/tmp/a.pid".into())
     }
 
     fn crash(uptime_ms: i64) -> Exit {

@@ -271,32 +271,13 @@ impl RootState {
         update: SpecUpdate,
         reply: RpcReplyPort<Response>,
     ) {
-        let procs = match self.resolve(targets, false).await {
-            Ok(procs) => procs,
-            Err(e) => {
-                let _ = reply.send(Response::Error(e));
-                return;
-            }
-        };
-        let groups = self.by_app(procs);
-        tokio::spawn(async move {
-            let calls = groups.into_iter().map(|(app, ids)| {
-                let update = update.clone();
-                async move {
-                    let Some(app) = app.get() else {
-                        return vec![Err("app is restarting, try again".to_string())];
-                    };
-                    ractor::call!(app, |reply| AppMsg::Act {
-                        action,
-                        ids,
-                        update,
-                        reply
-                    })
-                    .unwrap_or_else(|e| vec![Err(e.to_string())])
-                }
-            });
-            let _ = reply.send(collect(join_all(calls).await));
-        });
+        self.fan_out(targets, reply, move |ids, reply| AppMsg::Act {
+            action,
+            ids,
+            update: update.clone(),
+            reply,
+        })
+        .await
     }
 
     async fn signal(
@@ -309,6 +290,18 @@ impl RootState {
             let _ = reply.send(Response::Error(format!("unknown signal {signal:?}")));
             return;
         };
+        self.fan_out(targets, reply, move |ids, reply| {
+            AppMsg::Signal(number, ids, reply)
+        })
+        .await
+    }
+
+    /// Resolves targets, sends one message per app concerned, and answers from a task once
+    /// every app has: a slow stop never holds Root.
+    async fn fan_out<F>(&mut self, targets: Vec<Target>, reply: RpcReplyPort<Response>, message: F)
+    where
+        F: Fn(Vec<u32>, RpcReplyPort<ActReply>) -> AppMsg + Send + Sync + 'static,
+    {
         let procs = match self.resolve(targets, false).await {
             Ok(procs) => procs,
             Err(e) => {
@@ -317,13 +310,17 @@ impl RootState {
             }
         };
         let groups = self.by_app(procs);
+        let message = Arc::new(message);
         tokio::spawn(async move {
-            let calls = groups.into_iter().map(|(app, ids)| async move {
-                let Some(app) = app.get() else {
-                    return vec![Err("app is restarting, try again".to_string())];
-                };
-                ractor::call!(app, AppMsg::Signal, number, ids)
-                    .unwrap_or_else(|e| vec![Err(e.to_string())])
+            let calls = groups.into_iter().map(|(app, ids)| {
+                let message = message.clone();
+                async move {
+                    let Some(app) = app.get() else {
+                        return vec![Err("app is restarting, try again".to_string())];
+                    };
+                    ractor::call!(app, |port| message(ids, port))
+                        .unwrap_or_else(|e| vec![Err(e.to_string())])
+                }
             });
             let _ = reply.send(collect(join_all(calls).await));
         });

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use pm2_protocol::{AppSpec, ExecMode, Monit, ProcessInfo, Status};
+use pm2_protocol::{AppSpec, Monit, ProcessInfo, Status};
 
 /// "Now" in the tests: 2026-11-26T05:00:00.000Z.
 pub(crate) const NOW: i64 = 1_795_669_200_000;
@@ -13,39 +13,16 @@ pub(crate) const CREATED: i64 = 1_795_669_103_649;
 
 /// The spec of a plain fork-mode app running `/usr/bin/sleep 100`.
 pub(crate) fn spec(name: &str) -> AppSpec {
-    AppSpec {
-        name: name.to_owned(),
-        namespace: "default".to_owned(),
-        exec_path: PathBuf::from("/usr/bin/sleep"),
-        args: vec!["100".to_owned()],
-        interpreter: None,
-        interpreter_args: Vec::new(),
-        cwd: PathBuf::from("/srv/app"),
-        instances: 1,
-        exec_mode: ExecMode::Fork,
-        env: BTreeMap::new(),
-        base_env: BTreeMap::new(),
-        instance_var: "NODE_APP_INSTANCE".to_owned(),
-        autorestart: true,
-        autostart: true,
-        max_restarts: 16,
-        min_uptime_ms: 1000,
-        restart_delay_ms: 0,
-        exp_backoff_restart_delay_ms: None,
-        kill_timeout_ms: 1600,
-        kill_signal: "SIGINT".to_owned(),
-        treekill: true,
-        stop_exit_codes: Vec::new(),
-        out_file: Some(PathBuf::from(format!("/home/u/.pm2/logs/{name}-out.log"))),
-        error_file: Some(PathBuf::from(format!("/home/u/.pm2/logs/{name}-error.log"))),
-        log_file: None,
-        pid_file: PathBuf::from(format!("/home/u/.pm2/pids/{name}.pid")),
-        merge_logs: true,
-        time: false,
-        log_date_format: None,
-        max_memory_restart: None,
-        inert_options: Vec::new(),
-    }
+    let mut spec = AppSpec::new(
+        name,
+        PathBuf::from("/usr/bin/sleep"),
+        PathBuf::from("/srv/app"),
+        PathBuf::from(format!("/home/u/.pm2/pids/{name}.pid")),
+    );
+    spec.args = vec!["100".to_owned()];
+    spec.out_file = Some(PathBuf::from(format!("/home/u/.pm2/logs/{name}-out.log")));
+    spec.error_file = Some(PathBuf::from(format!("/home/u/.pm2/logs/{name}-error.log")));
+    spec
 }
 
 /// An online process of `spec(name)`, started 5 minutes before [`NOW`], using 12.3 MB.
