@@ -187,6 +187,64 @@ fn stop_then_restart_goes_online_stopped_online() {
 }
 
 #[test]
+fn restart_keeps_the_start_environment_unless_update_env() {
+    let pm2 = Pm2::new();
+    let script = pm2.write(
+        "env.sh",
+        "echo \"GREETING=$GREETING\"\nexec sleep 1000\n",
+        false,
+    );
+    let script = script.to_str().expect("utf-8 path");
+    pm2.run_env(
+        &["start", script, "--name", "env"],
+        &[("GREETING", "first")],
+    )
+    .ok();
+    pm2.wait_status(0, "online");
+    let out = pm2.log("env-out.log");
+    wait_until("the first greeting", || {
+        read(&out).contains("GREETING=first")
+    });
+
+    // As PM2: a plain restart keeps the environment the app was started with.
+    pm2.run_env(&["restart", "env"], &[("GREETING", "second")])
+        .ok();
+    wait_until("a second run", || {
+        read(&out).matches("GREETING=").count() == 2
+    });
+    assert!(!read(&out).contains("GREETING=second"), "{}", read(&out));
+
+    // --update-env hands over the caller's environment.
+    pm2.run_env(
+        &["restart", "env", "--update-env"],
+        &[("GREETING", "third")],
+    )
+    .ok();
+    wait_until("the updated greeting", || {
+        read(&out).contains("GREETING=third")
+    });
+    let p = pm2.wait_status(0, "online");
+    assert_eq!(p["pm2_env"]["env"]["GREETING"], "third");
+}
+
+#[test]
+fn start_or_reload_starts_then_reloads_an_ecosystem() {
+    let pm2 = Pm2::new();
+    pm2.write("tick.sh", "exec sleep 1000\n", false);
+    pm2.write(
+        "ecosystem.toml",
+        "[[apps]]\nname = \"tick\"\nscript = \"tick.sh\"\n",
+        false,
+    );
+    pm2.run(&["startOrReload", "ecosystem.toml"]).ok();
+    let first = pm2.wait_status(0, "online");
+    pm2.run(&["startOrReload", "ecosystem.toml"]).ok();
+    let list = wait_all_online(&pm2, 1);
+    assert_ne!(list[0]["pid"], first["pid"], "reloaded: a new process");
+    assert_eq!(list[0]["pm2_env"]["restart_time"], 1);
+}
+
+#[test]
 fn instant_crashes_end_errored_at_max_restarts() {
     // PM2 7 with max_restarts 3 and min_uptime 5000 runs the script three times, then
     // shows `errored`, restart_time 2 and unstable_restarts 0 (reset when it gives up).
