@@ -33,24 +33,25 @@ impl RootState {
         force: bool,
         restart_existing: bool,
     ) -> Response {
-        // Decisions and bookkeeping happen in order; the spawns then run concurrently, so
-        // 50 apps start in the time of a few rather than one after another.
+        // Decisions and bookkeeping happen in order; each app's spawns start at once in
+        // their own task, so 50 apps start in the time of a few rather than one by one.
         let mut started = Vec::new();
         let mut spawning = Vec::new();
         for spec in apps {
             match self.start_one(myself, spec, force, restart_existing).await {
                 Ok(Started::Done(mut infos)) => started.append(&mut infos),
-                Ok(Started::Spawning(app, records)) => spawning.push(async move {
+                Ok(Started::Spawning(app, records)) => spawning.push(tokio::spawn(async move {
                     ractor::call!(app, AppMsg::Add, records)
                         .map_err(|e| format!("cannot start: {e}"))
-                }),
+                })),
                 Err(e) => return Response::Error(e),
             }
         }
         for outcome in join_all(spawning).await {
             match outcome {
-                Ok(mut infos) => started.append(&mut infos),
-                Err(e) => return Response::Error(e),
+                Ok(Ok(mut infos)) => started.append(&mut infos),
+                Ok(Err(e)) => return Response::Error(e),
+                Err(e) => return Response::Error(format!("start task failed: {e}")),
             }
         }
         started.sort_by_key(|p| p.pm_id);
