@@ -77,8 +77,52 @@ pub enum Command {
     },
     /// Check that the daemon answers (starting it if needed).
     Ping,
+    /// Print the last lines of the logs and follow new ones.
+    Logs(LogsArgs),
+    /// Empty log files (every app's and the daemon's without a name).
+    Flush {
+        /// Which processes.
+        targets: Vec<String>,
+    },
+    /// Reopen every log file (after an external logrotate moved them).
+    #[command(name = "reloadLogs")]
+    ReloadLogs,
     /// Stop every app, then the daemon.
     Kill,
+}
+
+/// Options of `pm2 logs`, PM2's.
+#[derive(Debug, Args, Default)]
+pub struct LogsArgs {
+    /// id, name, namespace, `all` or `/regex/`.
+    pub target: Option<String>,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    /// `key=value` lines.
+    #[arg(long)]
+    pub format: bool,
+    /// Messages only, without prefixes.
+    #[arg(long)]
+    pub raw: bool,
+    /// Only standard error.
+    #[arg(long)]
+    pub err: bool,
+    /// Only standard output.
+    #[arg(long)]
+    pub out: bool,
+    /// How many past lines to print first (default 15).
+    #[arg(long)]
+    pub lines: Option<usize>,
+    /// Prefix lines with a timestamp (default format YYYY-MM-DD-HH:mm:ss).
+    #[arg(long, num_args = 0..=1, default_missing_value = "YYYY-MM-DD-HH:mm:ss")]
+    pub timestamp: Option<String>,
+    /// Print the past lines and exit.
+    #[arg(long)]
+    pub nostream: bool,
+    /// Highlight this text.
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pub highlight: Option<String>,
 }
 
 /// Targets of a lifecycle command.

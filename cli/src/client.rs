@@ -86,6 +86,32 @@ impl Client {
         }
     }
 
+    /// Turns the connection into a stream of followed lines ([`Client::next_event`]).
+    pub async fn subscribe(
+        &mut self,
+        targets: Vec<pm2_protocol::Target>,
+    ) -> Result<(), ClientError> {
+        match self.request(Request::Subscribe { targets }).await? {
+            Response::Ok => Ok(()),
+            Response::Error(e) => Err(ClientError::Connection(e)),
+            other => Err(ClientError::Connection(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
+    /// The next pushed event; `None` when the daemon went away.
+    pub async fn next_event(&mut self) -> Result<Option<pm2_protocol::Event>, ClientError> {
+        match self.framed.next().await {
+            Some(Ok(ServerFrame::Event(event))) => Ok(Some(event)),
+            Some(Ok(other)) => Err(ClientError::Connection(format!(
+                "unexpected frame {other:?}"
+            ))),
+            Some(Err(e)) => Err(ClientError::Connection(e.to_string())),
+            None => Ok(None),
+        }
+    }
+
     /// Sends one request and waits for its response.
     pub async fn request(&mut self, request: Request) -> Result<Response, ClientError> {
         self.framed

@@ -14,6 +14,7 @@ pub mod client;
 mod commands;
 pub mod output;
 pub mod render;
+pub mod tail;
 
 use clap::Parser;
 

@@ -24,11 +24,14 @@ pub mod message;
 pub mod process;
 pub mod spec;
 pub mod target;
+pub mod timestamp;
 pub mod units;
 
 pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use home::{Home, HomeError};
-pub use message::{Action, ClientFrame, Hello, Request, Response, ServerFrame, Welcome};
+pub use message::{
+    Action, ClientFrame, Event, Hello, LogLine, LogStream, Request, Response, ServerFrame, Welcome,
+};
 pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode};
 pub use target::Target;

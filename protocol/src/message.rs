@@ -55,6 +55,54 @@ pub enum ServerFrame {
     Welcome(Welcome),
     /// Answers one request.
     Response(Response),
+    /// Pushed after [`Request::Subscribe`] was accepted, until the client hangs up.
+    Event(Event),
+}
+
+/// Which output of a process a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LogStream {
+    /// stdout.
+    Out,
+    /// stderr.
+    Err,
+}
+
+impl LogStream {
+    /// PM2's name of the stream in `--json` output (`out`, `err`).
+    pub fn pm2_name(self) -> &'static str {
+        match self {
+            LogStream::Out => "out",
+            LogStream::Err => "err",
+        }
+    }
+}
+
+/// One line an app wrote, as streamed to `pm2 logs` followers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// The process.
+    pub pm_id: u32,
+    /// Its app name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// stdout or stderr.
+    pub stream: LogStream,
+    /// The line, without its newline; bytes as written (not necessarily UTF-8).
+    pub line: Vec<u8>,
+    /// When the daemon read it, ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// Something pushed to a subscribed client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// A line of output.
+    Log(LogLine),
+    /// The client fell behind and this many lines were dropped for it (the apps are never
+    /// slowed down, and the daemon does not buffer without bound).
+    Missed(u64),
 }
 
 /// A lifecycle verb applied to a set of processes.
@@ -128,6 +176,20 @@ pub enum Request {
     },
     /// Stop every app gracefully, then the daemon exits.
     Kill,
+    /// Follow the output of the processes the targets name (all when empty): answered
+    /// [`Response::Ok`], then [`ServerFrame::Event`]s until the client hangs up.
+    Subscribe {
+        /// Which processes; matched on each line, so new processes of a name are followed.
+        targets: Vec<Target>,
+    },
+    /// Empty the log files of the processes the targets name (every app and the daemon's
+    /// own log when empty).
+    Flush {
+        /// Which processes.
+        targets: Vec<Target>,
+    },
+    /// Reopen every log file (after an external logrotate moved them).
+    ReloadLogs,
 }
 
 /// The daemon's answer to one [`Request`].

@@ -86,8 +86,10 @@ pub struct ProcessInfo {
     pub monit: Monit,
     /// User the process runs as.
     pub username: String,
-    /// Last problem worth showing (spawn failure, unwritable log).
+    /// Last problem worth showing (spawn failure).
     pub last_error: Option<String>,
+    /// A log file that cannot be written (disk full, unwritable path), while it lasts.
+    pub log_error: Option<String>,
 }
 
 impl ProcessInfo {

@@ -97,6 +97,8 @@ pub struct AppSpec {
     pub time: bool,
     /// Prefix each line with a timestamp in this format.
     pub log_date_format: Option<String>,
+    /// Write PM2's JSON lines (`log_type = "json"`).
+    pub log_json: bool,
     /// Restart above this resident memory, in bytes.
     pub max_memory_restart: Option<u64>,
     /// Options that were accepted but have no effect yet, said once in `describe`.
@@ -137,6 +139,7 @@ impl AppSpec {
             merge_logs: true,
             time: false,
             log_date_format: None,
+            log_json: false,
             max_memory_restart: None,
             inert_options: Vec::new(),
         }

@@ -116,7 +116,14 @@ async fn run(home: Home) -> anyhow::Result<()> {
     let shutdown = Arc::new(Notify::new());
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    let served = tokio::spawn(server::serve(listener, root.clone(), shutdown.clone()));
+    let served = tokio::spawn(server::serve(
+        listener,
+        server::Served {
+            root: root.clone(),
+            shutdown: shutdown.clone(),
+            daemon_log: home.daemon_log(),
+        },
+    ));
     let by_signal = tokio::select! {
         _ = shutdown.notified() => false,
         _ = terminate.recv() => true,

@@ -4,29 +4,43 @@
 //! frame gets one error response and that connection is closed; nothing a client sends can
 //! reach another connection or panic the daemon.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
+use pm2_actors::logsink::LineFilter;
 use pm2_actors::root::RootMsg;
 use pm2_protocol::{
-    ClientFrame, FrameCodec, Request, Response, ServerFrame, Welcome, PROTOCOL_VERSION,
+    ClientFrame, Event, FrameCodec, Request, Response, ServerFrame, Target, Welcome,
+    PROTOCOL_VERSION,
 };
 use ractor::ActorRef;
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::Notify;
+use tokio::sync::{broadcast, Notify};
 use tokio_util::codec::Framed;
 
 type Connection = Framed<UnixStream, FrameCodec<ClientFrame, ServerFrame>>;
 
+/// What every connection needs from the daemon.
+#[derive(Clone)]
+pub struct Served {
+    /// The tree's entry point.
+    pub root: ActorRef<RootMsg>,
+    /// Notified when a client asked the daemon to exit.
+    pub shutdown: Arc<Notify>,
+    /// The daemon's own log (`pm2 flush` empties it).
+    pub daemon_log: PathBuf,
+}
+
 /// Accepts connections until `shutdown` is notified.
-pub async fn serve(listener: UnixListener, root: ActorRef<RootMsg>, shutdown: Arc<Notify>) {
+pub async fn serve(listener: UnixListener, served: Served) {
+    let shutdown = served.shutdown.clone();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    let root = root.clone();
-                    let shutdown = shutdown.clone();
-                    tokio::spawn(async move { connection(stream, root, shutdown).await });
+                    let served = served.clone();
+                    tokio::spawn(async move { connection(stream, served).await });
                 }
                 Err(e) => tracing::warn!("accept failed: {e}"),
             },
@@ -43,7 +57,12 @@ pub fn version_mismatch(daemon: u32, client: u32) -> String {
     )
 }
 
-async fn connection(stream: UnixStream, root: ActorRef<RootMsg>, shutdown: Arc<Notify>) {
+async fn connection(stream: UnixStream, served: Served) {
+    let Served {
+        root,
+        shutdown,
+        daemon_log,
+    } = served;
     let mut framed = Framed::new(stream, FrameCodec::<ClientFrame, ServerFrame>::new());
     let hello = match framed.next().await {
         Some(Ok(ClientFrame::Hello(hello))) => hello,
@@ -86,8 +105,23 @@ async fn connection(stream: UnixStream, root: ActorRef<RootMsg>, shutdown: Arc<N
                 return;
             }
         };
+        if let Request::Subscribe { targets } = request {
+            follow(framed, &root, &targets).await;
+            return;
+        }
         let is_kill = matches!(request, Request::Kill);
+        let flush_all = matches!(&request, Request::Flush { targets } if targets.is_empty());
         let response = ask_root(&root, request).await;
+        if flush_all && matches!(response, Response::Processes(_)) {
+            // `pm2 flush` without a name empties the daemon's own log too, as PM2 does.
+            if let Err(e) = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(daemon_log.as_path())
+            {
+                tracing::warn!("cannot flush {}: {e}", daemon_log.display());
+            }
+        }
         let sent = framed.send(ServerFrame::Response(response)).await;
         if is_kill {
             shutdown.notify_waiters();
@@ -96,6 +130,46 @@ async fn connection(stream: UnixStream, root: ActorRef<RootMsg>, shutdown: Arc<N
         }
         if sent.is_err() {
             return;
+        }
+    }
+}
+
+/// Streams followed lines to the client until it hangs up. A client that cannot keep up
+/// is told how many lines it missed; nothing waits for it.
+async fn follow(mut framed: Connection, root: &ActorRef<RootMsg>, targets: &[Target]) {
+    let filter = match LineFilter::new(targets) {
+        Ok(filter) => filter,
+        Err(e) => return refuse(&mut framed, e).await,
+    };
+    let mut lines = match ractor::call!(root, RootMsg::SubscribeLogs) {
+        Ok(rx) => rx,
+        Err(e) => return refuse(&mut framed, format!("daemon is not answering: {e}")).await,
+    };
+    if framed
+        .send(ServerFrame::Response(Response::Ok))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        tokio::select! {
+            received = lines.recv() => {
+                let event = match received {
+                    Ok(line) if filter.matches(&line) => Event::Log((*line).clone()),
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => Event::Missed(missed),
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if framed.send(ServerFrame::Event(event)).await.is_err() {
+                    return;
+                }
+            }
+            incoming = framed.next() => {
+                if !matches!(incoming, Some(Ok(_))) {
+                    return;
+                }
+            }
         }
     }
 }

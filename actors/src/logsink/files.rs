@@ -1,21 +1,32 @@
-//! The open files of one sink and how bytes are appended to them.
+//! The open files of one sink: appending, creating, truncating, and noticing failures.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{timestamp, LogTarget, Stream};
+use super::{format, LogTarget, Stream};
 
-/// Open append-mode files by path, and whether each is at the start of a line.
+/// Open append-mode files by path, their sizes, and the paths that currently fail.
 pub struct OpenFiles {
     app: String,
     files: HashMap<PathBuf, Open>,
+    failing: HashMap<PathBuf, String>,
 }
 
 struct Open {
     file: File,
     at_line_start: bool,
+    size: u64,
+}
+
+/// A change in a process's log health, for `describe`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// A write failed (disk full, unwritable path): the message.
+    Failing(String),
+    /// Writes succeed again.
+    Recovered,
 }
 
 impl OpenFiles {
@@ -24,38 +35,86 @@ impl OpenFiles {
         Self {
             app,
             files: HashMap::new(),
+            failing: HashMap::new(),
         }
     }
 
-    /// Appends `bytes` to the stream's file and to the combined file.
-    pub fn write(&mut self, target: &LogTarget, stream: Stream, bytes: &[u8]) {
+    /// Appends `bytes` to the stream's file and to the combined file. Returns a change of
+    /// health when a path starts or stops failing.
+    pub fn write(&mut self, target: &LogTarget, stream: Stream, bytes: &[u8]) -> Option<Health> {
         let primary = match stream {
             Stream::Out => target.paths.out.as_deref(),
             Stream::Err => target.paths.err.as_deref(),
         };
+        let mut change = None;
         for path in [primary, target.paths.combined.as_deref()]
             .into_iter()
             .flatten()
+            .filter(|p| *p != Path::new("/dev/null"))
         {
-            if path == Path::new("/dev/null") {
-                continue;
-            }
-            if let Err(e) = self.append(path, target.date_format.as_deref(), bytes) {
-                tracing::error!(app = %self.app, path = %path.display(), "cannot write log: {e}");
-                self.files.remove(path);
-            }
+            let result = self.append(path, target, stream, bytes);
+            change = self.note(path, result).or(change);
         }
+        change
     }
 
-    /// Creates (or opens) every file of the target.
-    pub fn open(&mut self, target: &LogTarget) {
+    /// Creates (or opens) every file of the target, so `tail -f` works before any output.
+    pub fn open(&mut self, target: &LogTarget) -> Option<Health> {
         let paths = [&target.paths.out, &target.paths.err, &target.paths.combined];
+        let mut change = None;
         for path in paths.into_iter().flatten() {
-            if path == Path::new("/dev/null") {
-                continue;
+            if path != Path::new("/dev/null") {
+                let result = self.ensure_open(path);
+                change = self.note(path, result).or(change);
             }
-            if let Err(e) = self.ensure_open(path) {
-                tracing::error!(app = %self.app, path = %path.display(), "cannot open log: {e}");
+        }
+        change
+    }
+
+    /// Empties files (`pm2 flush`); writers keep appending to the emptied files.
+    pub fn truncate(&mut self, paths: &[PathBuf]) -> Vec<String> {
+        let mut errors = Vec::new();
+        for path in paths
+            .iter()
+            .filter(|p| p.as_path() != Path::new("/dev/null"))
+        {
+            match OpenOptions::new().write(true).truncate(true).open(path) {
+                Ok(_) => {
+                    if let Some(open) = self.files.get_mut(path) {
+                        open.size = 0;
+                        open.at_line_start = true;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => errors.push(format!("cannot flush {}: {e}", path.display())),
+            }
+        }
+        errors
+    }
+
+    /// Closes every file; the next write reopens (after a rotation or `pm2 reloadLogs`).
+    pub fn close_all(&mut self) {
+        self.files.clear();
+    }
+
+    fn note(&mut self, path: &Path, result: std::io::Result<()>) -> Option<Health> {
+        match result {
+            Ok(()) => self.failing.remove(path).map(|_| {
+                tracing::info!(app = %self.app, path = %path.display(), "log writes work again");
+                Health::Recovered
+            }),
+            Err(e) => {
+                self.files.remove(path);
+                let message = format!("cannot write {}: {e}", path.display());
+                if self
+                    .failing
+                    .insert(path.to_path_buf(), message.clone())
+                    .is_none()
+                {
+                    tracing::error!(app = %self.app, "{message}; the app keeps running");
+                    return Some(Health::Failing(message));
+                }
+                None
             }
         }
     }
@@ -65,48 +124,35 @@ impl OpenFiles {
             let file = crate::fsutil::open_creating_dirs(path, |p| {
                 OpenOptions::new().create(true).append(true).open(p)
             })?;
-            let at_line_start =
-                file.metadata().map(|m| m.len() == 0).unwrap_or(true) || last_byte_is_newline(path);
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let at_line_start = size == 0 || last_byte_is_newline(path);
             self.files.insert(
                 path.to_path_buf(),
                 Open {
                     file,
                     at_line_start,
+                    size,
                 },
             );
         }
         Ok(())
     }
 
-    fn append(&mut self, path: &Path, format: Option<&str>, bytes: &[u8]) -> std::io::Result<()> {
+    fn append(
+        &mut self,
+        path: &Path,
+        target: &LogTarget,
+        stream: Stream,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
         self.ensure_open(path)?;
         let Some(open) = self.files.get_mut(path) else {
             return Ok(());
         };
-        match format {
-            None => open.file.write_all(bytes)?,
-            Some(format) => {
-                let prefix = timestamp::format_now(format);
-                let mut buffer = Vec::with_capacity(bytes.len() + 64);
-                for piece in bytes.split_inclusive(|&b| b == b'\n') {
-                    if open.at_line_start {
-                        buffer.extend_from_slice(prefix.as_bytes());
-                        buffer.extend_from_slice(b": ");
-                    }
-                    buffer.extend_from_slice(piece);
-                    open.at_line_start = piece.ends_with(b"\n");
-                }
-                open.file.write_all(&buffer)?;
-                return Ok(());
-            }
-        }
-        open.at_line_start = bytes.ends_with(b"\n");
+        let rendered = format::render(target, stream, bytes, &mut open.at_line_start);
+        open.file.write_all(&rendered)?;
+        open.size += rendered.len() as u64;
         Ok(())
-    }
-
-    /// Closes every file; the next write reopens (after a rotation or a flush).
-    pub fn close_all(&mut self) {
-        self.files.clear();
     }
 }
 
@@ -124,58 +170,71 @@ mod tests {
     use super::*;
     use crate::proc::LogPaths;
 
-    fn target(dir: &Path, format: Option<&str>) -> LogTarget {
+    fn target(dir: &Path) -> LogTarget {
         LogTarget {
             pm_id: 0,
+            name: "a".into(),
+            namespace: "default".into(),
             paths: LogPaths {
                 out: Some(dir.join("a-out.log")),
                 err: Some(dir.join("a-error.log")),
                 combined: Some(dir.join("a.log")),
             },
-            date_format: format.map(str::to_string),
+            date_format: None,
+            json: false,
         }
+    }
+
+    fn read(dir: &Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name)).unwrap()
     }
 
     #[test]
     fn streams_go_to_their_files_and_the_combined_one() {
         let dir = tempfile::tempdir().unwrap();
         let mut files = OpenFiles::new("a".into());
-        let t = target(dir.path(), None);
+        let t = target(dir.path());
         files.write(&t, Stream::Out, b"one\n");
         files.write(&t, Stream::Err, b"oops\n");
         files.write(&t, Stream::Out, b"two\n");
-        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
-        assert_eq!(read("a-out.log"), "one\ntwo\n");
-        assert_eq!(read("a-error.log"), "oops\n");
-        assert_eq!(read("a.log"), "one\noops\ntwo\n");
+        assert_eq!(read(dir.path(), "a-out.log"), "one\ntwo\n");
+        assert_eq!(read(dir.path(), "a-error.log"), "oops\n");
+        assert_eq!(read(dir.path(), "a.log"), "one\noops\ntwo\n");
     }
 
     #[test]
-    fn a_partial_line_gets_one_prefix_when_completed() {
+    fn an_unwritable_path_is_reported_once_and_does_not_stop_the_other_files() {
         let dir = tempfile::tempdir().unwrap();
         let mut files = OpenFiles::new("a".into());
-        let t = target(dir.path(), Some("YYYY"));
-        files.write(&t, Stream::Out, b"par");
-        files.write(&t, Stream::Out, b"tial\nnext\n");
-        let text = std::fs::read_to_string(dir.path().join("a-out.log")).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert!(lines[0].ends_with(": partial"), "{text}");
-        assert!(lines[1].ends_with(": next"), "{text}");
-        assert_eq!(lines[0].len(), "2026: partial".len());
-    }
-
-    #[test]
-    fn an_unwritable_path_does_not_stop_the_other_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut files = OpenFiles::new("a".into());
-        let mut t = target(dir.path(), None);
+        let mut t = target(dir.path());
         std::fs::write(dir.path().join("blocker"), "").unwrap();
         t.paths.out = Some(dir.path().join("blocker/sub/a-out.log"));
-        files.write(&t, Stream::Out, b"x\n");
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("a.log")).unwrap(),
-            "x\n"
+        let first = files.write(&t, Stream::Out, b"x\n");
+        assert!(
+            matches!(first, Some(Health::Failing(ref m)) if m.contains("blocker/sub")),
+            "{first:?}"
         );
+        assert_eq!(files.write(&t, Stream::Out, b"y\n"), None, "said once");
+        assert_eq!(read(dir.path(), "a.log"), "x\ny\n");
+    }
+
+    #[test]
+    fn truncate_empties_and_writing_goes_on_at_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::new("a".into());
+        let t = target(dir.path());
+        files.write(&t, Stream::Out, b"old line\n");
+        assert!(files.truncate(&[dir.path().join("a-out.log")]).is_empty());
+        files.write(&t, Stream::Out, b"new\n");
+        assert_eq!(read(dir.path(), "a-out.log"), "new\n");
+    }
+
+    #[test]
+    fn open_creates_empty_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::new("a".into());
+        assert_eq!(files.open(&target(dir.path())), None);
+        assert_eq!(read(dir.path(), "a-out.log"), "");
+        assert_eq!(read(dir.path(), "a-error.log"), "");
     }
 }

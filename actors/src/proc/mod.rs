@@ -159,8 +159,11 @@ impl ProcState {
                 tracing::info!(name = %record.spec.name, pm_id = record.pm_id, pid, "process online");
                 let target = Arc::new(LogTarget {
                     pm_id: record.pm_id,
+                    name: record.spec.name.clone(),
+                    namespace: record.spec.namespace.clone(),
                     paths: record.logs.clone(),
                     date_format: record.spec.log_date_format.clone(),
+                    json: record.spec.log_json,
                 });
                 drop(record);
                 self.args.sink.cast(LogSinkMsg::Open(target.clone()));

@@ -100,6 +100,7 @@ impl ProcRecord {
             monit: Monit::default(),
             username: self.username.clone(),
             last_error: self.last_error.clone(),
+            log_error: None,
         }
     }
 }

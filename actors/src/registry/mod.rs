@@ -33,6 +33,8 @@ pub enum RegistryMsg {
     Pids(RpcReplyPort<Vec<(u32, u32)>>),
     /// A round of metrics: (pm_id, pid, figures).
     Metrics(Vec<(u32, u32, Monit)>),
+    /// A process's log files fail (`Some`) or work again (`None`).
+    LogError(u32, Option<String>),
 }
 
 /// The table, shared between the Registry's incarnations.
@@ -82,6 +84,7 @@ impl Actor for Registry {
                 let _ = reply.send(table.pids());
             }
             RegistryMsg::Metrics(metrics) => table.set_metrics(&metrics),
+            RegistryMsg::LogError(pm_id, error) => table.set_log_error(pm_id, error),
         }
         Ok(())
     }

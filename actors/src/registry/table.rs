@@ -19,9 +19,17 @@ impl Table {
         (first..first + count).collect()
     }
 
-    /// Stores the newest row of a process, keeping the latest metrics.
+    /// Records (or clears) a log failure of a process; it shows until writes work again.
+    pub fn set_log_error(&mut self, pm_id: u32, error: Option<String>) {
+        if let Some(row) = self.rows.get_mut(&pm_id) {
+            row.log_error = error;
+        }
+    }
+
+    /// Stores the newest row of a process, keeping the latest metrics and log health.
     pub fn update(&mut self, mut info: ProcessInfo) {
         if let Some(old) = self.rows.get(&info.pm_id) {
+            info.log_error = old.log_error.clone();
             info.monit = if info.pid.is_some() && info.pid == old.pid {
                 old.monit
             } else {

@@ -1,11 +1,17 @@
 //! Messages to the Root actor.
 
-use pm2_protocol::{Request, Response};
-use ractor::RpcReplyPort;
+use std::sync::Arc;
 
-/// What Root is asked: one request of the wire protocol, answered once.
+use pm2_protocol::{LogLine, Request, Response};
+use ractor::RpcReplyPort;
+use tokio::sync::broadcast;
+
+/// What Root is asked.
 #[derive(Debug)]
 pub enum RootMsg {
-    /// A request from a frontend.
+    /// A request from a frontend, answered once.
     Request(Request, RpcReplyPort<Response>),
+    /// A receiver of every log line from now on, for a `pm2 logs` follower (the host
+    /// filters and forwards them; the tree never blocks on a follower).
+    SubscribeLogs(RpcReplyPort<broadcast::Receiver<Arc<LogLine>>>),
 }

@@ -4,6 +4,7 @@
 //! [`Request`]: reads from the registry, verbs fanned out to Apps in a task (so a slow stop
 //! never blocks `pm2 ls`), starts in order.
 
+mod logs;
 mod messages;
 mod records;
 mod start;
@@ -25,7 +26,7 @@ pub use records::with_id;
 pub(crate) use records::new_record as new_record_for_test;
 
 use crate::app::{ActReply, AppMsg, AppStore};
-use crate::logsink::{Logs, LogsMsg};
+use crate::logsink::{LogBus, Logs, LogsArgs, LogsMsg};
 use crate::monitor::Monitor;
 use crate::proc::SpecUpdate;
 use crate::registry::{Registry, RegistryMsg, SharedTable, Table};
@@ -52,6 +53,7 @@ pub struct RootState {
     supervisor: Supervisor,
     registry: LiveRef<RegistryMsg>,
     logs: LiveRef<LogsMsg>,
+    bus: LogBus,
     apps: BTreeMap<String, AppHandle>,
     pm2_home: PathBuf,
 }
@@ -101,10 +103,15 @@ impl Actor for Root {
             )
             .await?;
         let logs = LiveRef::default();
+        let bus = LogBus::default();
+        let logs_args = LogsArgs {
+            bus: bus.clone(),
+            registry: registry.clone(),
+        };
         supervisor
             .start_child(
                 myself.get_cell(),
-                spec_of("logs", logs.clone(), Logs, || ()),
+                spec_of("logs", logs.clone(), Logs, move || logs_args.clone()),
             )
             .await?;
         let for_monitor = registry.clone();
@@ -121,6 +128,7 @@ impl Actor for Root {
             supervisor,
             registry,
             logs,
+            bus,
             apps: BTreeMap::new(),
             pm2_home: args.pm2_home,
         })
@@ -134,6 +142,9 @@ impl Actor for Root {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RootMsg::Request(request, reply) => state.request(&myself, request, reply).await,
+            RootMsg::SubscribeLogs(reply) => {
+                let _ = reply.send(state.bus.subscribe());
+            }
         }
         Ok(())
     }
@@ -215,6 +226,11 @@ impl RootState {
             }
             Request::Signal { signal, targets } => {
                 return self.signal(signal, targets, reply).await
+            }
+            Request::Flush { targets } => return self.flush(targets, reply).await,
+            Request::ReloadLogs => self.reload_logs(),
+            Request::Subscribe { .. } => {
+                Response::Error("subscriptions are served by the connection, not the tree".into())
             }
             Request::Kill => {
                 return self

@@ -1,5 +1,6 @@
 //! One function per command; each returns an error for the one line the user sees.
 
+mod logs;
 mod manage;
 mod show;
 mod start;
@@ -78,6 +79,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Pid { name } => show::pid(&ctx, name).await,
         Command::Id { name } => show::id(&ctx, name).await,
         Command::Ping => show::ping(&ctx).await,
+        Command::Logs(args) => logs::logs(&ctx, args).await,
+        Command::Flush { targets } => logs::flush(&ctx, targets).await,
+        Command::ReloadLogs => logs::reload(&ctx).await,
         Command::Kill => kill(&ctx).await,
     }
 }

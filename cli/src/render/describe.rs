@@ -129,6 +129,9 @@ fn rows(p: &ProcessInfo, now_ms: i64) -> Vec<(&'static str, Cell)> {
     if !spec.inert_options.is_empty() {
         rows.push(("inert options", Cell::plain(spec.inert_options.join(", "))));
     }
+    if let Some(error) = &p.log_error {
+        rows.push(("log error", Cell::plain(error.as_str())));
+    }
     if let Some(error) = &p.last_error {
         rows.push(("last error", Cell::plain(error.as_str())));
     }

@@ -44,6 +44,7 @@ pub(crate) fn process(pm_id: u32, name: &str) -> ProcessInfo {
         restart_time: 1,
         unstable_restarts: 0,
         prev_restart_delay: None,
+        log_error: None,
         pm_uptime: NOW - 5 * 60_000,
         created_at: CREATED,
         exit_code: None,

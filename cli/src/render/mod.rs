@@ -14,6 +14,7 @@ mod color;
 mod describe;
 mod inspect;
 mod jlist;
+pub mod logline;
 mod table;
 mod units;
 

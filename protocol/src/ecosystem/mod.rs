@@ -99,6 +99,8 @@ pub struct AppConfig {
     pub time: Option<bool>,
     /// `log_date_format`.
     pub log_date_format: Option<String>,
+    /// `log_type` (`json` for JSON lines).
+    pub log_type: Option<String>,
     /// `pid_file`.
     pub pid_file: Option<String>,
     /// `instance_var`.

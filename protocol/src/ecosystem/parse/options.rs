@@ -25,7 +25,6 @@ const INERT: &[&str] = &[
     "uid",
     "user",
     "gid",
-    "log_type",
     "source_map_support",
     "disable_source_map_support",
     "vizion",
@@ -193,6 +192,7 @@ impl App<'_> {
                 }
             }
             "log_date_format" => config.log_date_format = Some(string()?),
+            "log_type" => config.log_type = Some(string()?),
             "pid_file" | "pid" => config.pid_file = Some(string()?),
             "instance_var" => config.instance_var = Some(string()?),
             "max_memory_restart" => {

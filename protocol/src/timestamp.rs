@@ -1,6 +1,28 @@
-//! Timestamp prefixes in PM2's `log_date_format` notation (moment.js tokens).
+//! Timestamps as PM2 writes them: `log_date_format` (moment.js / dayjs tokens) and ISO 8601.
 
 use chrono::{DateTime, Local};
+
+/// Now in ISO 8601 UTC with milliseconds (`2026-11-26T05:00:00.000Z`), as JavaScript's
+/// `Date.toISOString` writes it.
+pub fn iso_now() -> String {
+    iso_at_ms(chrono::Utc::now().timestamp_millis())
+}
+
+/// A time in ms since the epoch in ISO 8601 UTC with milliseconds.
+pub fn iso_at_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// Formats a time in ms since the epoch, local time, with moment.js tokens.
+pub fn format_at_ms(format: &str, ms: i64) -> String {
+    let at = chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&Local);
+    format_at(format, at)
+}
 
 /// Formats the current local time with moment.js tokens.
 pub fn format_now(format: &str) -> String {
