@@ -19,6 +19,9 @@ pub const PARTIAL_FLUSH: Duration = Duration::from_millis(200);
 
 const CHUNK: usize = 64 * 1024;
 
+/// Most bytes of one unfinished line held back before they are passed on anyway.
+const MAX_PENDING: usize = 4 * 1024 * 1024;
+
 /// Reads `reader` to EOF, forwarding its bytes to the sink, addressed to `target`.
 pub async fn pump<R: AsyncRead + Unpin>(
     mut reader: R,
@@ -44,15 +47,21 @@ pub async fn pump<R: AsyncRead + Unpin>(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        let before = pending.len();
         pending.extend_from_slice(&chunk[..n]);
-        if let Some(last_newline) = pending.iter().rposition(|&b| b == b'\n') {
-            let rest = pending.split_off(last_newline + 1);
+        // Only the new bytes can hold a newline the pending ones did not.
+        if let Some(offset) = chunk[..n].iter().rposition(|&b| b == b'\n') {
+            let rest = pending.split_off(before + offset + 1);
             send(
                 &sink,
                 &target,
                 stream,
                 std::mem::replace(&mut pending, rest),
             );
+        } else if pending.len() >= MAX_PENDING {
+            // A line that never ends (progress bars, binary output): pass it on in pieces.
+            // The file gets the same bytes; only followers see it split.
+            send(&sink, &target, stream, std::mem::take(&mut pending));
         }
     }
     if !pending.is_empty() {
