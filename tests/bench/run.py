@@ -30,6 +30,36 @@ SYSTEM_PM2 = "/opt/pm2js/node_modules/.bin/pm2"
 POLL = 0.005  # seconds between polls for latency measurements
 TAG_VAR = "PM2_BENCH_TAG"  # set in every process we start, to find leftovers
 
+LOG_LINES = 200_000  # log throughput: lines printed by the app
+LOG_WIDTH = 100  # bytes per line, newline included
+LOG_CHUNK = 1000  # lines per write(2) of the app (100 KB)
+LOG_RUNS = 3  # median of
+LOG_APP = f"""// {LOG_LINES} lines of exactly {LOG_WIDTH} bytes ("line 0000001 xxx...x\\n", numbered from 1),
+// written to stdout {LOG_CHUNK} lines per write as fast as it can, then idle (so it is not restarted).
+const N = {LOG_LINES}, PER = {LOG_CHUNK}, W = {LOG_WIDTH};
+const tpl = Buffer.alloc(PER * W, 'x');
+for (let j = 0; j < PER; j++) {{ tpl.write('line ', j * W); tpl[j * W + 12] = 32; tpl[j * W + W - 1] = 10; }}
+async function main() {{
+  for (let first = 1; first <= N; first += PER) {{
+    const n = Math.min(PER, N - first + 1);
+    const buf = Buffer.from(tpl.subarray(0, n * W));
+    for (let j = 0; j < n; j++) {{
+      let v = first + j;
+      for (let d = j * W + 11; d >= j * W + 5; d--) {{ buf[d] = 48 + (v % 10); v = (v / 10) | 0; }}
+    }}
+    if (!process.stdout.write(buf)) await new Promise((r) => process.stdout.once('drain', r));
+  }}
+  setInterval(() => {{}}, 1 << 30);
+}}
+main();
+"""
+
+
+def log_expected():
+    """The exact bytes LOG_APP prints."""
+    pad = "x" * LOG_WIDTH
+    return "".join(f"line {i:07d} {pad[:LOG_WIDTH - 14]}\n" for i in range(1, LOG_LINES + 1)).encode()
+
 
 class BenchError(Exception):
     pass
@@ -130,6 +160,25 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise BenchError(f"no VmRSS for pid {pid}")
+
+
+def hwm_kib(pid):
+    """Peak RSS (VmHWM) since start or the last reset_hwm."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise BenchError(f"no VmHWM for pid {pid}")
+
+
+def reset_hwm(pid):
+    """Resets VmHWM to the current RSS (Linux >= 4.0); False when not allowed."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def cpu_ticks(pid):
@@ -265,9 +314,8 @@ def read_lines(path):
 # ---------------------------------------------------------------- measurements
 
 
-def measure(impl, cfg):
-    """Runs every scenario for one implementation; fills and returns a dict of results."""
-    res = {}
+def measure(impl, cfg, res):
+    """Runs every scenario for one implementation, filling `res` as it goes."""
     js = impl.key == "pm2"
 
     # apps
@@ -390,7 +438,120 @@ def measure(impl, cfg):
         samples.append((stamp - t0 if t0 <= stamp <= seen else seen - t0) / 1e6)
     res["crash"] = statistics.median(samples)
     log(f"{impl.label}: crash->restart ms {['%.1f' % s for s in samples]}")
+
+    # 7. log throughput, beside the same app writing straight to a file
+    impl.run("delete", "all")
+    measure_logs(impl, cfg, res, dpid)
     return res
+
+
+def wait_size(path, size, deadline_s, what):
+    """Polls until `path` holds `size` bytes; returns (t_end, t_first_byte, bytes at t_first_byte)
+    in time.monotonic() seconds."""
+    first = None
+    end = time.monotonic() + deadline_s
+    while True:
+        try:
+            have = os.stat(path).st_size
+        except OSError:
+            have = 0
+        now = time.monotonic()
+        if have and first is None:
+            first = (now, have)
+        if have >= size:
+            return now, first[0], first[1]
+        if now > end:
+            raise BenchError(f"timed out after {deadline_s}s waiting for {what} ({have} of {size} bytes)")
+        time.sleep(POLL)
+
+
+def check_log(path, expected, what):
+    with open(path, "rb") as f:
+        data = f.read()
+    if data != expected:
+        lines = data.count(b"\n")
+        raise BenchError(f"{what}: {len(data)} bytes / {lines} lines, not the {len(expected)} bytes printed; "
+                         f"tail {data[-LOG_WIDTH:]!r}")
+
+
+def unlink(*paths):
+    for p in paths:
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
+
+
+def measure_logs(impl, cfg, res, dpid):
+    """Log throughput, direct-to-file rate and daemon RSS around it (see README)."""
+    app = impl.path("logs.js")
+    with open(app, "w") as f:
+        f.write(LOG_APP)
+    expected = log_expected()
+    node = shutil.which("node") or "node"
+    name = "logs"
+    out_log = os.path.join(impl.home, "logs", f"{name}-out.log")
+    err_log = os.path.join(impl.home, "logs", f"{name}-error.log")
+    direct_out = impl.path("direct.out")
+    deadline = 120
+
+    def steady(t0, t_end, t_first, first_bytes):
+        # lines/s from the first byte seen to the last, for the log only (5 ms polls: rough)
+        span = t_end - t_first
+        rate = (len(expected) - first_bytes) / LOG_WIDTH / span if span > 0 else float("nan")
+        return f"first byte {(t_first - t0) * 1000:.0f} ms, then {rate:,.0f} lines/s"
+
+    time.sleep(cfg.idle)
+    rss_before = rss_kib(dpid)
+    have_peak = reset_hwm(dpid)
+    direct, logged, rss_after = [], [], []
+    for i in range(LOG_RUNS):
+        # straight to a file
+        unlink(direct_out)
+        with open(direct_out, "wb") as out:
+            t0 = time.monotonic()
+            proc = subprocess.Popen([node, app], stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.DEVNULL, env=impl.env, cwd=impl.dir)
+        try:
+            t_end, t_first, first_bytes = wait_size(direct_out, len(expected), deadline, "direct app")
+        finally:
+            proc.kill()
+            proc.wait()
+        direct.append(LOG_LINES / (t_end - t0))
+        check_log(direct_out, expected, "direct app")
+        log(f"{impl.label}: direct  {t_end - t0:.3f} s = {direct[-1]:,.0f} lines/s "
+            f"({steady(t0, t_end, t_first, first_bytes)})")
+        unlink(direct_out)
+
+        # through the daemon
+        unlink(out_log, err_log)
+        t0 = time.monotonic()
+        proc = impl.popen("start", app, "--name", name)
+        try:
+            t_end, t_first, first_bytes = wait_size(out_log, len(expected), deadline, f"{impl.label} out log")
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if proc.returncode != 0:
+            raise BenchError(f"{impl.label}: `pm2 start logs.js` exited {proc.returncode}")
+        logged.append(LOG_LINES / (t_end - t0))
+        impl.jlist()  # remember the app pid for cleanup
+        check_log(out_log, expected, f"{impl.label} out log")
+        time.sleep(cfg.idle)
+        rss_after.append(rss_kib(dpid))
+        log(f"{impl.label}: logged  {t_end - t0:.3f} s = {logged[-1]:,.0f} lines/s "
+            f"({steady(t0, t_end, t_first, first_bytes)}); daemon RSS {rss_after[-1] / 1024:.1f} MiB")
+        impl.run("delete", name)
+        unlink(out_log, err_log)
+    peak = hwm_kib(dpid) if have_peak else None
+    res["lograte"] = statistics.median(logged)
+    res["logdirect"] = statistics.median(direct)
+    res["loggrowth"] = dict(before=rss_before / 1024, after=rss_after[0] / 1024,
+                            after_all=rss_after[-1] / 1024, peak=peak / 1024 if peak else None)
+    if impl.daemon_pid() != dpid:
+        raise BenchError(f"{impl.label}: daemon pid changed")
 
 
 def cleanup(impl):
@@ -415,6 +576,12 @@ ROWS = [
     ("cpu", "Daemon CPU, idle, {apps} apps: utime+stime per 10 s ({window}; /proc stat, 10 ms ticks)", "ms"),
     ("cpu_ns", "Daemon CPU, idle, {apps} apps: same, ns-precise process CPU clock", "ms"),
     ("crash", "Crash → restart: SIGKILL → new process running (median of {crash})", "ms"),
+    ("lograte", "Log throughput: {lines_k}k lines of {width} B → file (lines/s, median of {logruns}; "
+                "higher is better)", "lines/s"),
+    ("logdirect", "… the same app writing straight to a file (`node app.js > file`; median of {logruns})",
+     "lines/s"),
+    ("loggrowth", "Daemon RSS growth after logging {lines_k}k lines (before → after; peak while logging)",
+     "MiB"),
 ]
 
 
@@ -425,6 +592,15 @@ def fmt(key, value, res):
         return "failed"
     if key == "cpu_ns":
         return f"{value:.1f} ms ({value / 100:.3f} %)"
+    if key in ("lograte", "logdirect"):
+        return f"{value:,.0f} lines/s"
+    if key == "loggrowth":
+        s = f"{value['after'] - value['before']:+.1f} MiB ({value['before']:.1f} → {value['after']:.1f}"
+        if value["after_all"] is not None:
+            s += f"; {value['after_all']:.1f} after {LOG_RUNS * LOG_LINES // 1000}k"
+        if value["peak"] is not None:
+            s += f"; peak {value['peak']:.1f}"
+        return s + ")"
     if key == "cpu":
         s = f"{value:.0f} ms ({value / 100:.2f} %)"
         if value == 0:
@@ -434,9 +610,19 @@ def fmt(key, value, res):
     return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
 
 
-def ratio(key, ours, theirs, res_ours):
+def ratio(key, ours, theirs, res_ours, res_pm2):
+    if key == "logdirect":
+        # each implementation against the direct rate measured in its own pass
+        parts = []
+        for label, res in (("ours", res_ours), ("PM2", res_pm2)):
+            rate, direct = res.get("lograte"), res.get("logdirect")
+            if isinstance(rate, (int, float)) and isinstance(direct, (int, float)) and direct > 0:
+                parts.append(f"{label} = {100 * rate / direct:.0f} % of direct")
+        return "; ".join(parts) or "—"
     if not isinstance(ours, (int, float)) or not isinstance(theirs, (int, float)):
         return "—"
+    if key == "lograte":  # throughput: higher is better
+        return f"{ours / theirs:.1f}×" if theirs > 0 else "—"
     if key == "cpu" and (ours == 0 or theirs == 0):
         tick = res_ours["cpu_tick_ms"]
         if ours == 0 and theirs > 0:
@@ -469,8 +655,8 @@ def report(cfg, results, versions, errors):
         f"- machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu_model()}, "
         f"{platform.system()} {platform.release()}",
         f"- ours: {versions.get('ours', '—')}; PM2: {versions.get('pm2', '—')}",
-        f"- mode: {'quick' if cfg.quick else 'full'}; lower is better everywhere; "
-        "ratio = PM2 / ours (how many times better we are)",
+        f"- mode: {'quick' if cfg.quick else 'full'}; lower is better except log throughput (lines/s); "
+        "ratio = how many times better we are: PM2 / ours, ours / PM2 for throughput",
         "",
         "| metric | ours | PM2 | ratio |",
         "|---|---:|---:|---:|",
@@ -478,9 +664,10 @@ def report(cfg, results, versions, errors):
     ro = results.get("ours", {})
     rp = results.get("pm2", {})
     for key, title, _unit in ROWS:
-        title = title.format(apps=cfg.apps, cold=cfg.cold, jlist=cfg.jlist, crash=cfg.crash, window=window)
+        title = title.format(apps=cfg.apps, cold=cfg.cold, jlist=cfg.jlist, crash=cfg.crash, window=window,
+                             lines_k=LOG_LINES // 1000, width=LOG_WIDTH, logruns=LOG_RUNS)
         lines.append(f"| {title} | {fmt(key, ro.get(key), ro)} | {fmt(key, rp.get(key), rp)} "
-                     f"| {ratio(key, ro.get(key), rp.get(key), ro)} |")
+                     f"| {ratio(key, ro.get(key), rp.get(key), ro, rp)} |")
     if errors:
         lines += ["", "Errors:", ""] + [f"- {e}" for e in errors]
     return "\n".join(lines) + "\n"
@@ -531,7 +718,7 @@ def main():
             started = time.monotonic()
             res = {}
             try:
-                res = measure(impl, cfg)
+                measure(impl, cfg, res)
             except (BenchError, subprocess.SubprocessError, OSError, ValueError) as e:
                 errors.append(f"{impl.label}: {e}")
                 log(f"ERROR {impl.label}: {e}")
