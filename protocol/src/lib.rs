@@ -13,6 +13,8 @@
 //! - [`spec`]: [`AppSpec`], an app fully resolved (absolute paths, interpreter, env), which is
 //!   what the daemon is asked to run.
 //! - [`process`]: [`ProcessInfo`], one row of the process table as frontends see it.
+//! - [`logrotate`]: pm2-logrotate's keys and value forms, shared by `pm2 set` and ecosystem
+//!   files.
 //! - [`ecosystem`]: reading ecosystem files (TOML, JSON, YAML, JS) and resolving app options
 //!   into [`AppSpec`]s, shared by `pm2`, `pm2-runtime` and `pm2-mcp`.
 #![warn(missing_docs)]
@@ -20,6 +22,7 @@
 pub mod ecosystem;
 pub mod frame;
 pub mod home;
+pub mod logrotate;
 pub mod message;
 pub mod process;
 pub mod spec;
@@ -29,15 +32,17 @@ pub mod units;
 
 pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use home::{Home, HomeError};
+pub use logrotate::LogRotate;
 pub use message::{
-    Action, ClientFrame, Event, Hello, LogLine, LogStream, Request, Response, ServerFrame, Welcome,
+    Action, ClientFrame, ConfValue, Event, Hello, LogLine, LogStream, Request, Response,
+    ServerFrame, Welcome,
 };
 pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode};
 pub use target::Target;
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

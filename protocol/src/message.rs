@@ -190,6 +190,37 @@ pub enum Request {
     },
     /// Reopen every log file (after an external logrotate moved them).
     ReloadLogs,
+    /// `pm2 set <key> <value>`: store a value in `module_conf.json` (`module:key` or `key`);
+    /// answered with every value, as [`Response::Conf`]. `pm2-logrotate` values are checked
+    /// first and take effect at once.
+    SetConf {
+        /// `module:key` (or `module.key`), or a top-level `key`.
+        key: String,
+        /// The value, stored as a string as PM2 does.
+        value: String,
+    },
+    /// `pm2 get [key]`: every value (`None`), one module's, or one value.
+    GetConf {
+        /// `module`, `module:key`, or none for all.
+        key: Option<String>,
+    },
+    /// `pm2 unset <key>`: remove a value (`all` empties the file); answered with every value.
+    UnsetConf {
+        /// `module:key`, `module`, a top-level `key`, or `all`.
+        key: String,
+    },
+}
+
+/// One value of `module_conf.json`, flattened for the wire (bincode cannot carry free-form
+/// JSON): `pm2 set <module>:<key> <value>`, or a top-level `pm2 set <key> <value>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfValue {
+    /// The module (`pm2-logrotate`), `None` for a top-level key.
+    pub module: Option<String>,
+    /// The key inside the module (deeper levels joined with `:`).
+    pub key: String,
+    /// The value as text.
+    pub value: String,
 }
 
 /// The daemon's answer to one [`Request`].
@@ -206,6 +237,9 @@ pub enum Response {
     Processes(Vec<ProcessInfo>),
     /// Done, nothing to report.
     Ok,
+    /// Values of `module_conf.json` (with pm2-logrotate's defaults for keys not set), for
+    /// the conf requests.
+    Conf(Vec<ConfValue>),
     /// The request failed; one line for the user.
     Error(String),
 }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::LogRotate;
+
 /// How the instances of an app run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum ExecMode {
@@ -101,6 +103,8 @@ pub struct AppSpec {
     pub log_json: bool,
     /// Restart above this resident memory, in bytes.
     pub max_memory_restart: Option<u64>,
+    /// Log rotation settings of this app over the global `pm2-logrotate` ones.
+    pub logrotate: LogRotate,
     /// Options that were accepted but have no effect yet, said once in `describe`.
     pub inert_options: Vec<String>,
 }
@@ -141,6 +145,7 @@ impl AppSpec {
             log_date_format: None,
             log_json: false,
             max_memory_restart: None,
+            logrotate: LogRotate::default(),
             inert_options: Vec::new(),
         }
     }

@@ -232,6 +232,9 @@ impl RootState {
             Request::Subscribe { .. } => {
                 Response::Error("subscriptions are served by the connection, not the tree".into())
             }
+            Request::SetConf { .. } | Request::GetConf { .. } | Request::UnsetConf { .. } => {
+                Response::Error("settings are kept by the daemon, not the tree".into())
+            }
             Request::Kill => {
                 return self
                     .act(

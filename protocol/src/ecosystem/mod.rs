@@ -111,6 +111,8 @@ pub struct AppConfig {
     pub port: Option<u16>,
     /// `force`.
     pub force: Option<bool>,
+    /// `logrotate`: pm2-logrotate's keys for this app's files (our addition).
+    pub logrotate: crate::LogRotate,
     /// Options accepted but without effect yet; `describe` says so once.
     pub inert_options: Vec<String>,
 }

@@ -286,6 +286,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
             .or_else(|| time.then(|| "YYYY-MM-DDTHH:mm:ss".to_string())),
         log_json: config.log_type.as_deref() == Some("json"),
         max_memory_restart: config.max_memory_restart,
+        logrotate: config.logrotate.clone(),
         inert_options: config.inert_options.clone(),
     })
 }

@@ -15,6 +15,7 @@
 mod convert;
 mod js;
 mod locate;
+mod logrotate;
 mod options;
 mod tree;
 

@@ -85,10 +85,10 @@ pub(super) fn parse_app(
 }
 
 /// The app being read: how to name it and where its keys are.
-struct App<'a> {
+pub(super) struct App<'a> {
     doc: &'a Doc<'a>,
     path: Vec<Seg>,
-    label: String,
+    pub(super) label: String,
     start_line: usize,
 }
 
@@ -99,8 +99,13 @@ impl App<'_> {
         self.doc.line(entry.line, &path)
     }
 
+    /// A warning line at the key's line (when known).
+    pub(super) fn warning_at(&self, entry: &Entry, message: &str) -> String {
+        self.doc.warning(self.key_line(entry), message)
+    }
+
     /// `app "api": option "instances" must be <expected>, got <value>`, at the key's line.
-    fn type_error(&self, entry: &Entry, expected: &str) -> EcosystemError {
+    pub(super) fn type_error(&self, entry: &Entry, expected: &str) -> EcosystemError {
         let line = self.key_line(entry).unwrap_or(self.start_line);
         self.doc.invalid(
             line,
@@ -192,6 +197,7 @@ impl App<'_> {
                 }
             }
             "log_date_format" => config.log_date_format = Some(string()?),
+            "logrotate" => config.logrotate = self.logrotate(entry, warnings)?,
             "log_type" => config.log_type = Some(string()?),
             "pid_file" | "pid" => config.pid_file = Some(string()?),
             "instance_var" => config.instance_var = Some(string()?),
@@ -256,6 +262,7 @@ fn is_known(key: &str) -> bool {
         "merge_logs",
         "combine_logs",
         "disable_logs",
+        "logrotate",
         "time",
         "force",
         "max_restarts",
