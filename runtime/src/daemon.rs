@@ -108,6 +108,7 @@ async fn run(home: Home) -> anyhow::Result<()> {
         Root,
         RootArgs {
             pm2_home: home.root.clone(),
+            rotation: pm2_actors::logsink::RotationPolicy::default(),
         },
     )
     .await

@@ -1,11 +1,15 @@
-//! The open files of one sink: appending, creating, truncating, and noticing failures.
+//! The open files of one sink: appending, creating, truncating, rotating, and noticing
+//! failures.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{format, LogTarget, Stream};
+use pm2_protocol::{timestamp, LogRotate};
+
+use super::rotate::{self, Rotation};
+use super::{format, LogTarget, RotationPolicy, Stream};
 
 /// Open append-mode files by path, their sizes, and the paths that currently fail.
 pub struct OpenFiles {
@@ -18,6 +22,10 @@ struct Open {
     file: File,
     at_line_start: bool,
     size: u64,
+    /// The app's `logrotate` override for this file.
+    rotate: LogRotate,
+    /// The date stamp of the last rotation tried: a log rotates at most once per stamp.
+    tried_stamp: Option<String>,
 }
 
 /// A change in a process's log health, for `describe`.
@@ -65,10 +73,77 @@ impl OpenFiles {
         for path in paths.into_iter().flatten() {
             if path != Path::new("/dev/null") {
                 let result = self.ensure_open(path);
+                if let Some(open) = self.files.get_mut(path.as_path()) {
+                    open.set_override(&target.rotate);
+                }
                 change = self.note(path, result).or(change);
             }
         }
         change
+    }
+
+    /// Rotates every file that reached its `max_size`; returns the rotations to finish
+    /// (compress, prune) away from the writer.
+    pub fn rotate_oversized(&mut self, policy: &RotationPolicy) -> Vec<Rotation> {
+        let due: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|(_, open)| open.size >= open.rotate.max_size.unwrap_or(policy.max_size))
+            .map(|(path, _)| path.clone())
+            .collect();
+        due.iter()
+            .filter_map(|path| self.rotate(path, policy))
+            .collect()
+    }
+
+    /// Rotates every non-empty file whatever its size (`rotateInterval`).
+    pub fn rotate_all(&mut self, policy: &RotationPolicy) -> Vec<Rotation> {
+        let due: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|(_, open)| open.size > 0)
+            .map(|(path, _)| path.clone())
+            .collect();
+        due.iter()
+            .filter_map(|path| self.rotate(path, policy))
+            .collect()
+    }
+
+    /// Renames the file to its rotated name and opens a fresh one in its place. Every byte
+    /// was written through this handle, so nothing is lost or copied.
+    fn rotate(&mut self, path: &Path, policy: &RotationPolicy) -> Option<Rotation> {
+        let open = self.files.get_mut(path)?;
+        let file = policy.for_file(&open.rotate);
+        let stamp = timestamp::format_now(&file.date_format);
+        if open.tried_stamp.as_deref() == Some(stamp.as_str()) {
+            return None;
+        }
+        open.tried_stamp = Some(stamp.clone());
+        let rotated = rotate::rotated_path(path, &stamp);
+        if rotate::taken(&rotated) {
+            return None;
+        }
+        if let Err(e) = std::fs::rename(path, &rotated) {
+            tracing::warn!(app = %self.app, "cannot rotate {}: {e}", path.display());
+            return None;
+        }
+        let (at_line_start, app_override) = (open.at_line_start, open.rotate.clone());
+        self.files.remove(path);
+        tracing::info!(app = %self.app, file = %rotated.display(), "log rotated");
+        // A failure to reopen is noticed and reported by the next write.
+        if self.ensure_open(path).is_ok() {
+            if let Some(fresh) = self.files.get_mut(path) {
+                fresh.at_line_start = at_line_start;
+                fresh.rotate = app_override;
+                fresh.tried_stamp = Some(stamp);
+            }
+        }
+        Some(Rotation {
+            log: path.to_path_buf(),
+            rotated,
+            retain: file.retain,
+            compress: file.compress,
+        })
     }
 
     /// Empties files (`pm2 flush`); writers keep appending to the emptied files.
@@ -132,6 +207,8 @@ impl OpenFiles {
                     file,
                     at_line_start,
                     size,
+                    rotate: LogRotate::default(),
+                    tried_stamp: None,
                 },
             );
         }
@@ -149,10 +226,19 @@ impl OpenFiles {
         let Some(open) = self.files.get_mut(path) else {
             return Ok(());
         };
+        open.set_override(&target.rotate);
         let rendered = format::render(target, stream, bytes, &mut open.at_line_start);
         open.file.write_all(&rendered)?;
         open.size += rendered.len() as u64;
         Ok(())
+    }
+}
+
+impl Open {
+    fn set_override(&mut self, rotate: &LogRotate) {
+        if self.rotate != *rotate {
+            self.rotate = rotate.clone();
+        }
     }
 }
 
@@ -182,6 +268,7 @@ mod tests {
             },
             date_format: None,
             json: false,
+            rotate: LogRotate::default(),
         }
     }
 
@@ -235,6 +322,74 @@ mod tests {
         let mut files = OpenFiles::new("a".into());
         assert_eq!(files.open(&target(dir.path())), None);
         assert_eq!(read(dir.path(), "a-out.log"), "");
+        assert_eq!(read(dir.path(), "a-error.log"), "");
+    }
+
+    fn small_policy() -> RotationPolicy {
+        let mut policy = RotationPolicy::default();
+        policy.apply("max_size", "10").unwrap();
+        policy
+    }
+
+    #[test]
+    fn a_file_past_max_size_is_renamed_and_writing_goes_on_in_a_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::new("a".into());
+        let mut t = target(dir.path());
+        t.paths.combined = None;
+        t.rotate.date_format = Some("[one]".into());
+        files.write(&t, Stream::Out, b"line 1 is long\n");
+        files.write(&t, Stream::Err, b"e\n");
+        let rotations = files.rotate_oversized(&small_policy());
+        assert_eq!(rotations.len(), 1, "only the out file is past 10 bytes");
+        assert_eq!(rotations[0].rotated, dir.path().join("a-out__one.log"));
+        assert_eq!(rotations[0].retain, 30);
+        files.write(&t, Stream::Out, b"line 2\n");
+        assert_eq!(read(dir.path(), "a-out__one.log"), "line 1 is long\n");
+        assert_eq!(read(dir.path(), "a-out.log"), "line 2\n");
+    }
+
+    #[test]
+    fn a_log_rotates_once_per_date_stamp_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::new("a".into());
+        let mut t = target(dir.path());
+        t.rotate.date_format = Some("[same]".into());
+        files.write(&t, Stream::Out, b"first rotation\n");
+        assert_eq!(files.rotate_oversized(&small_policy()).len(), 2);
+        files.write(&t, Stream::Out, b"second batch of bytes\n");
+        assert!(files.rotate_oversized(&small_policy()).is_empty());
+        assert_eq!(read(dir.path(), "a-out__same.log"), "first rotation\n");
+        assert_eq!(read(dir.path(), "a-out.log"), "second batch of bytes\n");
+        t.rotate.date_format = Some("[next]".into());
+        files.write(&t, Stream::Out, b"x\n");
+        assert_eq!(files.rotate_oversized(&small_policy()).len(), 2);
+        assert_eq!(
+            read(dir.path(), "a-out__next.log"),
+            "second batch of bytes\nx\n"
+        );
+    }
+
+    #[test]
+    fn rotate_all_takes_every_non_empty_file_whatever_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::new("a".into());
+        let mut t = target(dir.path());
+        t.rotate.date_format = Some("[cron]".into());
+        files.open(&t);
+        files.write(&t, Stream::Out, b"x\n");
+        let rotated: Vec<PathBuf> = files
+            .rotate_all(&RotationPolicy::default())
+            .into_iter()
+            .map(|r| r.rotated)
+            .collect();
+        assert_eq!(
+            rotated.len(),
+            2,
+            "out and combined, not the empty error file"
+        );
+        assert!(rotated.contains(&dir.path().join("a-out__cron.log")));
+        assert!(rotated.contains(&dir.path().join("a__cron.log")));
         assert_eq!(read(dir.path(), "a-error.log"), "");
     }
 }

@@ -73,6 +73,7 @@ mod tests {
             paths: LogPaths::default(),
             date_format: date_format.map(str::to_string),
             json,
+            rotate: Default::default(),
         }
     }
 

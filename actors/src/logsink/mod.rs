@@ -4,25 +4,38 @@
 //! [`Logs`] supervises one [`LogSink`] per app (one_for_one) and hands out a [`LiveRef`] to
 //! it, so a restarted sink keeps receiving. Each write names its destination
 //! ([`LogTarget`]), so a sink holds nothing a restart could lose but open file handles.
+//!
+//! Rotation (pm2-logrotate's, built in): a sink rotates a file as soon as a write takes it
+//! to `max_size` ([`files`]), and every non-empty file when [`Logs`]' `rotateInterval` timer
+//! says so; renaming is done in the sink, compressing and pruning in the background
+//! ([`rotate`]). The [`RotationPolicy`] is shared through a watch channel, so a change
+//! applies to the next write of every sink, and a restarted sink starts with it.
 
 pub mod bus;
 mod files;
 mod format;
+mod logs;
+pub mod policy;
+pub mod rotate;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pm2_protocol::{LogLine, LogStream};
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use std::sync::Mutex;
+
+use pm2_protocol::{LogLine, LogRotate, LogStream};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::watch;
 
 pub use crate::proc::LogPaths;
 pub use bus::{LineFilter, LogBus};
 use files::{Health, OpenFiles};
+pub use logs::{Logs, LogsArgs, LogsMsg};
+pub use policy::{PolicyError, RotationPolicy};
 
 use crate::clock::now_ms;
 use crate::registry::RegistryMsg;
-use crate::supervision::{ChildSpec, Intensity, LiveRef, Strategy, Supervisor};
+use crate::supervision::LiveRef;
 
 /// Which output of the process (the wire's [`LogStream`]).
 pub type Stream = LogStream;
@@ -42,6 +55,8 @@ pub struct LogTarget {
     pub date_format: Option<String>,
     /// `log_type = "json"`: one JSON object per line.
     pub json: bool,
+    /// The app's rotation settings over the global policy.
+    pub rotate: LogRotate,
 }
 
 /// Messages to a [`LogSink`].
@@ -62,6 +77,8 @@ pub enum LogSinkMsg {
     Truncate(Vec<PathBuf>, RpcReplyPort<Vec<String>>),
     /// Close every open file; the next write reopens (`pm2 reloadLogs`).
     CloseAll,
+    /// Rotate every non-empty file now (`rotateInterval`).
+    RotateAll,
 }
 
 /// What a sink is started with.
@@ -73,6 +90,8 @@ pub struct SinkArgs {
     pub bus: LogBus,
     /// Where log failures are reported (for `describe`).
     pub registry: LiveRef<RegistryMsg>,
+    /// The rotation policy, as currently set.
+    pub policy: watch::Receiver<Arc<RotationPolicy>>,
 }
 
 /// Writes one app's output to its files, in order, whole.
@@ -82,6 +101,8 @@ pub struct LogSink;
 pub struct SinkState {
     files: OpenFiles,
     args: SinkArgs,
+    /// Serializes this sink's background rotation work (compress, prune).
+    finishing: Arc<Mutex<()>>,
 }
 
 impl Actor for LogSink {
@@ -97,6 +118,7 @@ impl Actor for LogSink {
         Ok(SinkState {
             files: OpenFiles::new(args.app.clone()),
             args,
+            finishing: Arc::default(),
         })
     }
 
@@ -115,6 +137,9 @@ impl Actor for LogSink {
                 let health = state.files.write(&target, stream, &bytes);
                 state.report(target.pm_id, health);
                 state.publish(&target, stream, &bytes);
+                let policy = state.args.policy.borrow().clone();
+                let rotations = state.files.rotate_oversized(&policy);
+                state.finish(rotations);
             }
             LogSinkMsg::Open(target) => {
                 let health = state.files.open(&target);
@@ -124,12 +149,23 @@ impl Actor for LogSink {
                 let _ = reply.send(state.files.truncate(&paths));
             }
             LogSinkMsg::CloseAll => state.files.close_all(),
+            LogSinkMsg::RotateAll => {
+                let policy = state.args.policy.borrow().clone();
+                let rotations = state.files.rotate_all(&policy);
+                state.finish(rotations);
+            }
         }
         Ok(())
     }
 }
 
 impl SinkState {
+    fn finish(&self, rotations: Vec<rotate::Rotation>) {
+        for rotation in rotations {
+            rotate::finish_in_background(rotation, self.finishing.clone());
+        }
+    }
+
     fn report(&self, pm_id: u32, health: Option<Health>) {
         let message = match health {
             None => return,
@@ -159,148 +195,5 @@ impl SinkState {
                 at_ms,
             });
         }
-    }
-}
-
-/// Messages to the [`Logs`] supervisor.
-#[derive(Debug)]
-pub enum LogsMsg {
-    /// The sink of an app, started on first use.
-    SinkFor(String, RpcReplyPort<LiveRef<LogSinkMsg>>),
-    /// The app is gone: stop its sink.
-    Remove(String),
-    /// Empty some files of an app, through its sink; replies with the failures.
-    Truncate(String, Vec<PathBuf>, RpcReplyPort<Vec<String>>),
-    /// Every sink closes its files, to reopen them on the next write.
-    ReopenAll,
-}
-
-/// What [`Logs`] is started with.
-#[derive(Clone)]
-pub struct LogsArgs {
-    /// The bus every sink publishes to.
-    pub bus: LogBus,
-    /// Where sinks report failures.
-    pub registry: LiveRef<RegistryMsg>,
-}
-
-/// Supervises the sinks, one per app.
-#[derive(Clone)]
-pub struct Logs;
-
-/// State of [`Logs`].
-pub struct LogsState {
-    args: LogsArgs,
-    supervisor: Supervisor,
-    sinks: BTreeMap<String, LiveRef<LogSinkMsg>>,
-}
-
-fn sink_spec(args: SinkArgs, live: LiveRef<LogSinkMsg>) -> ChildSpec {
-    ChildSpec {
-        key: args.app.clone(),
-        spawn: Arc::new(move |supervisor| {
-            let args = args.clone();
-            let live = live.clone();
-            Box::pin(async move {
-                let (sink, _) = Actor::spawn_linked(None, LogSink, args, supervisor).await?;
-                live.set(sink.clone());
-                Ok(sink.get_cell())
-            })
-        }),
-    }
-}
-
-impl Actor for Logs {
-    type Msg = LogsMsg;
-    type State = LogsState;
-    type Arguments = LogsArgs;
-
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<LogsMsg>,
-        args: LogsArgs,
-    ) -> Result<LogsState, ActorProcessingErr> {
-        Ok(LogsState {
-            args,
-            supervisor: Supervisor::new(Strategy::OneForOne, Intensity::default()),
-            sinks: BTreeMap::new(),
-        })
-    }
-
-    async fn handle(
-        &self,
-        myself: ActorRef<LogsMsg>,
-        msg: LogsMsg,
-        state: &mut LogsState,
-    ) -> Result<(), ActorProcessingErr> {
-        match msg {
-            LogsMsg::SinkFor(app, reply) => {
-                let live = state.sink_for(&myself, app).await?;
-                let _ = reply.send(live);
-            }
-            LogsMsg::Remove(app) => {
-                state.supervisor.remove_child(&app).await;
-                state.sinks.remove(&app);
-            }
-            LogsMsg::Truncate(app, paths, reply) => {
-                match state.sinks.get(&app).and_then(LiveRef::get) {
-                    Some(sink) => sink.cast(LogSinkMsg::Truncate(paths, reply))?,
-                    None => {
-                        let _ = reply.send(vec![format!("no log sink for {app}")]);
-                    }
-                }
-            }
-            LogsMsg::ReopenAll => {
-                for sink in state.sinks.values() {
-                    sink.cast(LogSinkMsg::CloseAll);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn handle_supervisor_evt(
-        &self,
-        myself: ActorRef<LogsMsg>,
-        event: SupervisionEvent,
-        state: &mut LogsState,
-    ) -> Result<(), ActorProcessingErr> {
-        state
-            .supervisor
-            .handle_event(myself.get_cell(), event)
-            .await?;
-        Ok(())
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ActorRef<LogsMsg>,
-        state: &mut LogsState,
-    ) -> Result<(), ActorProcessingErr> {
-        state.supervisor.stop_all().await;
-        Ok(())
-    }
-}
-
-impl LogsState {
-    async fn sink_for(
-        &mut self,
-        myself: &ActorRef<LogsMsg>,
-        app: String,
-    ) -> Result<LiveRef<LogSinkMsg>, ActorProcessingErr> {
-        if let Some(live) = self.sinks.get(&app) {
-            return Ok(live.clone());
-        }
-        let live = LiveRef::default();
-        let args = SinkArgs {
-            app: app.clone(),
-            bus: self.args.bus.clone(),
-            registry: self.args.registry.clone(),
-        };
-        self.supervisor
-            .start_child(myself.get_cell(), sink_spec(args, live.clone()))
-            .await?;
-        self.sinks.insert(app, live.clone());
-        Ok(live)
     }
 }

@@ -164,6 +164,7 @@ impl ProcState {
                     paths: record.logs.clone(),
                     date_format: record.spec.log_date_format.clone(),
                     json: record.spec.log_json,
+                    rotate: record.spec.logrotate.clone(),
                 });
                 drop(record);
                 self.args.sink.cast(LogSinkMsg::Open(target.clone()));

@@ -26,7 +26,7 @@ pub use records::with_id;
 pub(crate) use records::new_record as new_record_for_test;
 
 use crate::app::{ActReply, AppMsg, AppStore};
-use crate::logsink::{LogBus, Logs, LogsArgs, LogsMsg};
+use crate::logsink::{LogBus, Logs, LogsArgs, LogsMsg, RotationPolicy};
 use crate::monitor::Monitor;
 use crate::proc::SpecUpdate;
 use crate::registry::{Registry, RegistryMsg, SharedTable, Table};
@@ -37,6 +37,8 @@ use crate::supervision::{ChildSpec, Intensity, LiveRef, Outcome, Strategy, Super
 pub struct RootArgs {
     /// `PM2_HOME`: given to every process as an environment variable.
     pub pm2_home: PathBuf,
+    /// Log rotation settings at start (from `module_conf.json`).
+    pub rotation: RotationPolicy,
 }
 
 /// One app as Root keeps it: its durable store and current incarnation.
@@ -107,6 +109,7 @@ impl Actor for Root {
         let logs_args = LogsArgs {
             bus: bus.clone(),
             registry: registry.clone(),
+            policy: Arc::new(tokio::sync::watch::channel(Arc::new(args.rotation.clone())).0),
         };
         supervisor
             .start_child(
@@ -145,6 +148,7 @@ impl Actor for Root {
             RootMsg::SubscribeLogs(reply) => {
                 let _ = reply.send(state.bus.subscribe());
             }
+            RootMsg::SetRotation(policy) => state.logs.cast(LogsMsg::SetRotation(policy)),
         }
         Ok(())
     }
