@@ -16,7 +16,11 @@ use tokio::net::UnixListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
 
+use crate::conf::ConfStore;
+use crate::daemon_log::DaemonLog;
 use crate::server;
+use crate::settings::{self, Settings};
+use pm2_actors::logsink::RotationPolicy;
 use pm2_protocol::Home;
 
 /// The argument that makes `pm2` run as the daemon.
@@ -57,21 +61,39 @@ pub fn run_from_env() -> i32 {
     }
 }
 
-fn init_tracing(home: &Home) -> anyhow::Result<()> {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(home.daemon_log())
+fn init_tracing(home: &Home, policy: &RotationPolicy) -> anyhow::Result<DaemonLog> {
+    let log = DaemonLog::open(&home.daemon_log(), Arc::new(policy.clone()))
         .with_context(|| format!("cannot open {}", home.daemon_log().display()))?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::sync::Mutex::new(log))
+        .with_writer(log.clone())
         .with_ansi(false)
         .with_target(false)
         .try_init();
-    Ok(())
+    Ok(log)
+}
+
+/// The settings of `module_conf.json` and the rotation policy they give; problems are
+/// returned as lines to log once logging works (they never stop the daemon).
+fn load_settings(home: &Home) -> (ConfStore, RotationPolicy, Vec<String>) {
+    let store = ConfStore::new(home.root.join("module_conf.json"));
+    match store.load() {
+        Ok(conf) => {
+            let (policy, errors) = settings::policy_of(&conf);
+            let problems = errors
+                .iter()
+                .map(|e| format!("{e}; its default applies"))
+                .collect();
+            (store, policy, problems)
+        }
+        Err(e) => (
+            store,
+            RotationPolicy::default(),
+            vec![format!("{e}; pm2-logrotate defaults apply")],
+        ),
+    }
 }
 
 /// Binds the socket, taking over a stale one left by a dead daemon.
@@ -93,7 +115,11 @@ async fn bind(home: &Home) -> anyhow::Result<UnixListener> {
 
 async fn run(home: Home) -> anyhow::Result<()> {
     home.prepare()?;
-    init_tracing(&home)?;
+    let (store, policy, problems) = load_settings(&home);
+    let daemon_log = init_tracing(&home, &policy)?;
+    for problem in problems {
+        tracing::warn!("{problem}");
+    }
     let listener = bind(&home).await?;
     std::fs::write(home.pid_file(), std::process::id().to_string())
         .with_context(|| format!("cannot write {}", home.pid_file().display()))?;
@@ -108,7 +134,7 @@ async fn run(home: Home) -> anyhow::Result<()> {
         Root,
         RootArgs {
             pm2_home: home.root.clone(),
-            rotation: pm2_actors::logsink::RotationPolicy::default(),
+            rotation: policy,
         },
     )
     .await
@@ -122,7 +148,8 @@ async fn run(home: Home) -> anyhow::Result<()> {
         server::Served {
             root: root.clone(),
             shutdown: shutdown.clone(),
-            daemon_log: home.daemon_log(),
+            settings: Settings::new(store, root.clone(), daemon_log.clone()),
+            daemon_log,
         },
     ));
     let by_signal = tokio::select! {

@@ -6,9 +6,14 @@
 //!
 //! ```text
 //! rpc.sock ──frames──> server ──RootMsg::Request──> Root ──> Registry / Apps / Procs
+//!                        └── set/get/unset ──> settings ──> module_conf.json
+//!                                                 └──RootMsg::SetRotation──> Logs, pm2.log
 //! ```
 #![warn(missing_docs)]
 
+mod conf;
 pub mod daemon;
+mod daemon_log;
 pub mod foreground;
 mod server;
+mod settings;

@@ -4,7 +4,6 @@
 //! frame gets one error response and that connection is closed; nothing a client sends can
 //! reach another connection or panic the daemon.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
@@ -19,6 +18,9 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, Notify};
 use tokio_util::codec::Framed;
 
+use crate::daemon_log::DaemonLog;
+use crate::settings::Settings;
+
 type Connection = Framed<UnixStream, FrameCodec<ClientFrame, ServerFrame>>;
 
 /// What every connection needs from the daemon.
@@ -29,7 +31,9 @@ pub struct Served {
     /// Notified when a client asked the daemon to exit.
     pub shutdown: Arc<Notify>,
     /// The daemon's own log (`pm2 flush` empties it).
-    pub daemon_log: PathBuf,
+    pub daemon_log: DaemonLog,
+    /// `pm2 set/get/unset`.
+    pub settings: Settings,
 }
 
 /// Accepts connections until `shutdown` is notified.
@@ -62,6 +66,7 @@ async fn connection(stream: UnixStream, served: Served) {
         root,
         shutdown,
         daemon_log,
+        settings,
     } = served;
     let mut framed = Framed::new(stream, FrameCodec::<ClientFrame, ServerFrame>::new());
     let hello = match framed.next().await {
@@ -111,15 +116,14 @@ async fn connection(stream: UnixStream, served: Served) {
         }
         let is_kill = matches!(request, Request::Kill);
         let flush_all = matches!(&request, Request::Flush { targets } if targets.is_empty());
-        let response = ask_root(&root, request).await;
+        let response = match settings.answer(&request).await {
+            Some(response) => response,
+            None => ask_root(&root, request).await,
+        };
         if flush_all && matches!(response, Response::Processes(_)) {
             // `pm2 flush` without a name empties the daemon's own log too, as PM2 does.
-            if let Err(e) = std::fs::OpenOptions::new()
-                .write(true)
-                .truncate(true)
-                .open(daemon_log.as_path())
-            {
-                tracing::warn!("cannot flush {}: {e}", daemon_log.display());
+            if let Err(e) = daemon_log.truncate() {
+                tracing::warn!("cannot flush pm2.log: {e}");
             }
         }
         let sent = framed.send(ServerFrame::Response(response)).await;
