@@ -89,6 +89,31 @@ pub enum Command {
     ReloadLogs,
     /// Stop every app, then the daemon.
     Kill,
+    /// Set a value in module_conf.json (`pm2-logrotate:max_size 10M`).
+    Set {
+        /// `module:key` (or `module.key`), or a top-level key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Print module_conf.json's values: all, one module's, or one.
+    Get {
+        /// `module`, `module:key`, or nothing for all.
+        key: Option<String>,
+    },
+    /// Remove a value from module_conf.json (`all` empties it).
+    Unset {
+        /// `module:key`, `module`, a top-level key, or `all`.
+        key: String,
+    },
+    /// Get or set module config values: `conf [key] [value]`.
+    #[command(visible_alias = "config")]
+    Conf {
+        /// `module`, `module:key`, or nothing for all.
+        key: Option<String>,
+        /// With a key: set it to this value.
+        value: Option<String>,
+    },
 }
 
 /// Options of `pm2 logs`, PM2's.

@@ -1,5 +1,6 @@
 //! One function per command; each returns an error for the one line the user sees.
 
+mod conf;
 mod logs;
 mod manage;
 mod show;
@@ -83,6 +84,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Flush { targets } => logs::flush(&ctx, targets).await,
         Command::ReloadLogs => logs::reload(&ctx).await,
         Command::Kill => kill(&ctx).await,
+        Command::Set { key, value } => conf::set(&ctx, key, value).await,
+        Command::Get { key } => conf::get(&ctx, key).await,
+        Command::Unset { key } => conf::unset(&ctx, key).await,
+        Command::Conf {
+            key: Some(key),
+            value: Some(value),
+        } => conf::set(&ctx, key, value).await,
+        Command::Conf { key, .. } => conf::get(&ctx, key).await,
     }
 }
 

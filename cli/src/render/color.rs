@@ -22,6 +22,12 @@ impl Paint {
     pub(crate) const INVERSE_BOLD: Paint = Paint::new("\x1b[7m\x1b[1m", "\x1b[22m\x1b[27m");
     /// Bold inverse, as the `describe` title: same look, PM2's order of codes.
     pub(crate) const BOLD_INVERSE: Paint = Paint::new("\x1b[1m\x1b[7m", "\x1b[27m\x1b[22m");
+    /// Blue: key names in `pm2 get`.
+    pub(crate) const BLUE: Paint = Paint::new("\x1b[34m", "\x1b[39m");
+    /// Bold blue, chalk's `bold.blue`: module names in `pm2 get`.
+    pub(crate) const BOLD_BLUE: Paint = Paint::new("\x1b[1m\x1b[34m", "\x1b[39m\x1b[22m");
+    /// Bold green, chalk's `bold.green`: a value in `pm2 get`.
+    pub(crate) const BOLD_GREEN: Paint = Paint::new("\x1b[1m\x1b[32m", "\x1b[39m\x1b[22m");
     /// Bold blue: `cluster`, `launching`.
     pub(crate) const BLUE_BOLD: Paint = Paint::new("\x1b[34m\x1b[1m", "\x1b[22m\x1b[39m");
     /// Bold green: `online`, `enabled`.

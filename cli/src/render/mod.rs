@@ -5,12 +5,14 @@
 //! - [`jlist`]: the JSON value of `pm2 jlist`; [`prettylist`]: the same in Node's
 //!   `util.inspect` notation, as `pm2 prettylist` prints it; [`inspect`] for any JSON value.
 //! - [`human_bytes`] / [`human_duration`]: PM2's `12.3mb` and `5m`.
+//! - [`conf`]: `pm2 get` / `pm2 set`'s listing of module_conf.json.
 //!
 //! Every function returns text without a trailing newline and never touches the terminal:
 //! callers decide on colours (`color`) and the current time (`now_ms`, ms since the epoch).
 
 mod boxes;
 mod color;
+pub mod conf;
 mod describe;
 mod inspect;
 mod jlist;
