@@ -5,20 +5,22 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{wait_until, Pm2};
+use common::{log_pieces, log_size, wait_until, Pm2};
 
 #[test]
 fn a_fast_writer_loses_no_line_and_cuts_none() {
+    // 200,000 lines of 100 bytes on stdout (20 MB) and one in five on stderr, as fast as
+    // Python writes them.
     let pm2 = Pm2::new();
     pm2.write(
         "fast.py",
         r#"
 import sys, time
-pad = "x" * 60
-for i in range(50000):
-    sys.stdout.write(f"out {i:05d} {pad}\n")
+pad = "x" * 88
+for i in range(200000):
+    sys.stdout.write(f"out {i:06d} {pad}\n")
     if i % 5 == 0:
-        sys.stderr.write(f"err {i // 5:05d} {pad}\n")
+        sys.stderr.write(f"err {i // 5:06d} {pad}\n")
 sys.stdout.flush()
 sys.stderr.flush()
 time.sleep(100000)
@@ -28,17 +30,23 @@ time.sleep(100000)
     pm2.run(&["start", "fast.py", "--name", "fast"]).ok();
     let out = pm2.log("fast-out.log");
     let err = pm2.log("fast-error.log");
-    wait_until("50,000 lines in the out log", || line_count(&out) >= 50_000);
-    wait_until("10,000 lines in the error log", || {
-        line_count(&err) >= 10_000
+    let pad = "x".repeat(88);
+    let expected = |stream: &str, n: usize| -> Vec<String> {
+        (0..n).map(|i| format!("{stream} {i:06} {pad}")).collect()
+    };
+    let (out_lines, err_lines) = (expected("out", 200_000), expected("err", 40_000));
+    assert_eq!(out_lines[0].len() + 1, 100, "100-byte lines");
+    // Wait on the size (reading 20 MB every few milliseconds would slow the writer down).
+    // Past pm2-logrotate's max_size the log is rotated: its pieces together hold every line.
+    wait_until("200,000 lines in the out log", || {
+        log_size(&out) >= 200_000 * 100
+    });
+    wait_until("40,000 lines in the error log", || {
+        log_size(&err) >= 40_000 * 100
     });
 
-    let pad = "x".repeat(60);
-    let expected = |stream: &str, n: usize| -> Vec<String> {
-        (0..n).map(|i| format!("{stream} {i:05} {pad}")).collect()
-    };
-    assert_lines(&out, &expected("out", 50_000));
-    assert_lines(&err, &expected("err", 10_000));
+    assert_lines(&out, &out_lines);
+    assert_lines(&err, &err_lines);
 }
 
 #[test]
@@ -230,13 +238,21 @@ fn read_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
 }
 
-fn line_count(path: &Path) -> usize {
-    read_bytes(path).iter().filter(|&&b| b == b'\n').count()
-}
-
-/// The file holds exactly `expected`, one per line, in order.
+/// The file (with its rotated pieces before it, if any) holds exactly `expected`, one per
+/// line, in order; no line is cut, not even where a piece ends.
 fn assert_lines(path: &Path, expected: &[String]) {
-    let text = common::read(path);
+    let pieces = log_pieces(path);
+    let mut text = String::new();
+    for piece in &pieces {
+        let part = common::read(piece);
+        assert!(
+            part.is_empty() || part.ends_with('\n'),
+            "{}: ends inside a line (of {} pieces)",
+            piece.display(),
+            pieces.len()
+        );
+        text.push_str(&part);
+    }
     let lines: Vec<&str> = text.lines().collect();
     if let Some(at) = lines
         .iter()
@@ -244,8 +260,9 @@ fn assert_lines(path: &Path, expected: &[String]) {
         .position(|(got, want)| got != want)
     {
         panic!(
-            "{}: line {} is {:?}, expected {:?}",
+            "{} ({} pieces): line {} is {:?}, expected {:?}",
             path.display(),
+            pieces.len(),
             at + 1,
             lines[at],
             expected[at]

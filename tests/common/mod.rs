@@ -259,3 +259,32 @@ pub fn alive(pid: i32) -> bool {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
+
+/// A log file and the pieces rotated out of it (pm2-logrotate names them
+/// `<stem>__<date>.log`), oldest first, the live file last: together they hold every line.
+pub fn log_pieces(path: &Path) -> Vec<PathBuf> {
+    let dir = path.parent().expect("a directory");
+    let stem = path.file_stem().expect("a name").to_string_lossy();
+    let prefix = format!("{stem}__");
+    let mut rotated: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    rotated.sort();
+    rotated
+        .into_iter()
+        .map(|(_, p)| p)
+        .chain(std::iter::once(path.to_path_buf()))
+        .collect()
+}
+
+/// The bytes of a log with its rotated pieces ([`log_pieces`]).
+pub fn log_size(path: &Path) -> u64 {
+    log_pieces(path)
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum()
+}

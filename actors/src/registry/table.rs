@@ -9,6 +9,9 @@ use pm2_protocol::{Monit, ProcessInfo, Target};
 pub struct Table {
     next_id: u32,
     rows: BTreeMap<u32, ProcessInfo>,
+    /// Log failures by process, kept apart from rows: a sink may report one before the
+    /// process's first row arrives.
+    log_errors: BTreeMap<u32, String>,
 }
 
 impl Table {
@@ -21,6 +24,10 @@ impl Table {
 
     /// Records (or clears) a log failure of a process; it shows until writes work again.
     pub fn set_log_error(&mut self, pm_id: u32, error: Option<String>) {
+        match &error {
+            Some(message) => self.log_errors.insert(pm_id, message.clone()),
+            None => self.log_errors.remove(&pm_id),
+        };
         if let Some(row) = self.rows.get_mut(&pm_id) {
             row.log_error = error;
         }
@@ -28,8 +35,8 @@ impl Table {
 
     /// Stores the newest row of a process, keeping the latest metrics and log health.
     pub fn update(&mut self, mut info: ProcessInfo) {
+        info.log_error = self.log_errors.get(&info.pm_id).cloned();
         if let Some(old) = self.rows.get(&info.pm_id) {
-            info.log_error = old.log_error.clone();
             info.monit = if info.pid.is_some() && info.pid == old.pid {
                 old.monit
             } else {
@@ -42,6 +49,7 @@ impl Table {
     /// Forgets a process; ids start over at 0 when the table empties, as in PM2.
     pub fn remove(&mut self, pm_id: u32) {
         self.rows.remove(&pm_id);
+        self.log_errors.remove(&pm_id);
         if self.rows.is_empty() {
             self.next_id = 0;
         }
@@ -122,5 +130,66 @@ impl Table {
             .iter()
             .filter_map(|id| self.rows.get(id).cloned())
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pm2_protocol::{AppSpec, Status};
+
+    fn row(pm_id: u32) -> ProcessInfo {
+        let spec = AppSpec::new("a", "/bin/true".into(), "/".into(), "/tmp/a.pid".into());
+        ProcessInfo {
+            pm_id,
+            instance: 0,
+            spec,
+            pid: None,
+            status: Status::Online,
+            restart_time: 0,
+            unstable_restarts: 0,
+            prev_restart_delay: None,
+            pm_uptime: 0,
+            created_at: 0,
+            exit_code: None,
+            out_log: None,
+            err_log: None,
+            combined_log: None,
+            pid_file: "/tmp/a-0.pid".into(),
+            env: Default::default(),
+            monit: Monit::default(),
+            username: "u".into(),
+            last_error: None,
+            log_error: None,
+        }
+    }
+
+    #[test]
+    fn a_log_error_reported_before_the_first_row_is_kept() {
+        let mut table = Table::default();
+        table.set_log_error(0, Some("cannot write /x".into()));
+        table.update(row(0));
+        assert_eq!(
+            table.list()[0].log_error.as_deref(),
+            Some("cannot write /x")
+        );
+        table.update(row(0));
+        assert_eq!(
+            table.list()[0].log_error.as_deref(),
+            Some("cannot write /x")
+        );
+        table.set_log_error(0, None);
+        assert_eq!(table.list()[0].log_error, None);
+    }
+
+    #[test]
+    fn naming_a_process_twice_is_not_an_error_and_unknown_names_are() {
+        let mut table = Table::default();
+        table.allocate(1);
+        table.update(row(0));
+        let both = table.resolve(&[Target::Name("a".into()), Target::Id(0)], false);
+        assert_eq!(both.map(|r| r.len()), Ok(1));
+        assert!(table.resolve(&[Target::Name("b".into())], false).is_err());
+        assert_eq!(table.resolve(&[Target::Name("b".into())], true), Ok(vec![]));
     }
 }

@@ -52,8 +52,13 @@ pub async fn logs(ctx: &Context, args: LogsArgs) -> Result<()> {
     let mut client = ctx.client().await?;
 
     let lines = args.lines.unwrap_or(DEFAULT_LINES);
-    // As PM2: --json and --format only stream; the others print past lines first.
-    if lines > 0 && matches!(style, LineStyle::Prefixed | LineStyle::Raw) {
+    // As PM2: --json and --format only stream; the others print past lines first, and
+    // --nostream prints them (in the usual style) whatever else was asked.
+    if args.nostream && matches!(style, LineStyle::Json | LineStyle::KeyValue) {
+        writer = LineWriter::new(LineStyle::Prefixed, ctx.printer.color, None, None);
+    }
+    let tails = args.nostream || matches!(style, LineStyle::Prefixed | LineStyle::Raw);
+    if lines > 0 && tails {
         let procs = processes(
             ask(
                 &mut client,
@@ -69,7 +74,7 @@ pub async fn logs(ctx: &Context, args: LogsArgs) -> Result<()> {
             "[TAILING] Tailing last {lines} lines for [{id}] process{plural} (change the value with --lines option)"
         ));
         let mut files = files_to_tail(&procs, exclusive);
-        if style != LineStyle::Raw && id == "all" && exclusive.is_none() {
+        if writer.style != LineStyle::Raw && id == "all" && exclusive.is_none() {
             files.insert(
                 0,
                 Tailed {
@@ -125,7 +130,10 @@ fn files_to_tail(procs: &[ProcessInfo], exclusive: Option<LogStream>) -> Vec<Tai
     for p in procs {
         for (stream, path) in [(LogStream::Out, &p.out_log), (LogStream::Err, &p.err_log)] {
             let Some(path) = path else { continue };
-            if exclusive.is_some_and(|only| only != stream) || !seen.insert(path.clone()) {
+            if path == std::path::Path::new("/dev/null")
+                || exclusive.is_some_and(|only| only != stream)
+                || !seen.insert(path.clone())
+            {
                 continue;
             }
             files.push(Tailed {
