@@ -10,6 +10,7 @@ Standard library only. See README.md in this folder for what each row means.
 
 import argparse
 import datetime
+import glob
 import json
 import os
 import platform
@@ -445,16 +446,30 @@ def measure(impl, cfg, res):
     return res
 
 
+def log_pieces(path):
+    """A log and the pieces our built-in rotation moved away (`<stem>__<date>.log`), oldest
+    first: together they hold everything written."""
+    stem = path[:-4] if path.endswith(".log") else path
+    return sorted(glob.glob(glob.escape(stem) + "__*.log")) + [path]
+
+
+def logged_size(path):
+    total = 0
+    for piece in log_pieces(path):
+        try:
+            total += os.stat(piece).st_size
+        except OSError:
+            pass
+    return total
+
+
 def wait_size(path, size, deadline_s, what):
-    """Polls until `path` holds `size` bytes; returns (t_end, t_first_byte, bytes at t_first_byte)
-    in time.monotonic() seconds."""
+    """Polls until `path` (with its rotated pieces) holds `size` bytes; returns (t_end,
+    t_first_byte, bytes at t_first_byte) in time.monotonic() seconds."""
     first = None
     end = time.monotonic() + deadline_s
     while True:
-        try:
-            have = os.stat(path).st_size
-        except OSError:
-            have = 0
+        have = logged_size(path)
         now = time.monotonic()
         if have and first is None:
             first = (now, have)
@@ -466,8 +481,13 @@ def wait_size(path, size, deadline_s, what):
 
 
 def check_log(path, expected, what):
-    with open(path, "rb") as f:
-        data = f.read()
+    data = b""
+    for piece in log_pieces(path):
+        try:
+            with open(piece, "rb") as f:
+                data += f.read()
+        except FileNotFoundError:
+            pass
     if data != expected:
         lines = data.count(b"\n")
         raise BenchError(f"{what}: {len(data)} bytes / {lines} lines, not the {len(expected)} bytes printed; "
@@ -476,10 +496,11 @@ def check_log(path, expected, what):
 
 def unlink(*paths):
     for p in paths:
-        try:
-            os.unlink(p)
-        except FileNotFoundError:
-            pass
+        for piece in log_pieces(p):
+            try:
+                os.unlink(piece)
+            except FileNotFoundError:
+                pass
 
 
 def measure_logs(impl, cfg, res, dpid):

@@ -70,6 +70,9 @@ pub enum LogSinkMsg {
         stream: Stream,
         /// The bytes, in order.
         bytes: Vec<u8>,
+        /// Answered once the bytes are written: the pump keeps only a few writes in
+        /// flight, so a slow disk slows the app's pipe instead of growing the daemon.
+        written: Option<RpcReplyPort<()>>,
     },
     /// A process (re)started: create its files now, so `tail -f` works before any output.
     Open(Arc<LogTarget>),
@@ -133,8 +136,12 @@ impl Actor for LogSink {
                 target,
                 stream,
                 bytes,
+                written,
             } => {
                 let health = state.files.write(&target, stream, &bytes);
+                if let Some(written) = written {
+                    let _ = written.send(());
+                }
                 state.report(target.pm_id, health);
                 state.publish(&target, stream, &bytes);
                 let policy = state.args.policy.borrow().clone();

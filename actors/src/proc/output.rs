@@ -2,12 +2,16 @@
 //!
 //! Complete lines are sent in batches as they arrive; a trailing partial line is held until
 //! its newline comes, or sent as it is after [`PARTIAL_FLUSH`] of silence (or at EOF), so
-//! nothing is cut and nothing waits forever.
+//! nothing is cut and nothing waits forever. At most [`MAX_IN_FLIGHT`] writes per stream wait
+//! in the daemon: past that the pump stops reading, so a slow disk slows the app (as writing
+//! to a file directly would) rather than growing the daemon's memory.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::oneshot;
 
 use crate::logsink::{LogSinkMsg, LogTarget};
 use crate::supervision::LiveRef;
@@ -19,6 +23,10 @@ pub const PARTIAL_FLUSH: Duration = Duration::from_millis(200);
 
 const CHUNK: usize = 64 * 1024;
 
+/// Writes sent to the sink and not yet done, per stream: at most this many chunks (512 KiB)
+/// wait in the daemon; beyond that the pump stops reading and the app's pipe fills.
+pub const MAX_IN_FLIGHT: usize = 8;
+
 /// Most bytes of one unfinished line held back before they are passed on anyway.
 const MAX_PENDING: usize = 4 * 1024 * 1024;
 
@@ -29,6 +37,12 @@ pub async fn pump<R: AsyncRead + Unpin>(
     target: Arc<LogTarget>,
     sink: LiveRef<LogSinkMsg>,
 ) {
+    let mut out = Forwarder {
+        sink,
+        target,
+        stream,
+        in_flight: VecDeque::new(),
+    };
     let mut pending: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; CHUNK];
     loop {
@@ -38,7 +52,7 @@ pub async fn pump<R: AsyncRead + Unpin>(
             match tokio::time::timeout(PARTIAL_FLUSH, reader.read(&mut chunk)).await {
                 Ok(read) => read,
                 Err(_) => {
-                    send(&sink, &target, stream, std::mem::take(&mut pending));
+                    out.send(std::mem::take(&mut pending)).await;
                     continue;
                 }
             }
@@ -52,27 +66,41 @@ pub async fn pump<R: AsyncRead + Unpin>(
         // Only the new bytes can hold a newline the pending ones did not.
         if let Some(offset) = chunk[..n].iter().rposition(|&b| b == b'\n') {
             let rest = pending.split_off(before + offset + 1);
-            send(
-                &sink,
-                &target,
-                stream,
-                std::mem::replace(&mut pending, rest),
-            );
+            out.send(std::mem::replace(&mut pending, rest)).await;
         } else if pending.len() >= MAX_PENDING {
             // A line that never ends (progress bars, binary output): pass it on in pieces.
             // The file gets the same bytes; only followers see it split.
-            send(&sink, &target, stream, std::mem::take(&mut pending));
+            out.send(std::mem::take(&mut pending)).await;
         }
     }
     if !pending.is_empty() {
-        send(&sink, &target, stream, pending);
+        out.send(pending).await;
     }
 }
 
-fn send(sink: &LiveRef<LogSinkMsg>, target: &Arc<LogTarget>, stream: Stream, bytes: Vec<u8>) {
-    sink.cast(LogSinkMsg::Write {
-        target: target.clone(),
-        stream,
-        bytes,
-    });
+/// Sends chunks to the sink with a bounded number of writes in flight.
+struct Forwarder {
+    sink: LiveRef<LogSinkMsg>,
+    target: Arc<LogTarget>,
+    stream: Stream,
+    in_flight: VecDeque<oneshot::Receiver<()>>,
+}
+
+impl Forwarder {
+    async fn send(&mut self, bytes: Vec<u8>) {
+        while self.in_flight.len() >= MAX_IN_FLIGHT {
+            if let Some(done) = self.in_flight.pop_front() {
+                // An error means the sink is gone (restarting): nothing to wait for.
+                let _ = done.await;
+            }
+        }
+        let (written, done) = oneshot::channel();
+        self.sink.cast(LogSinkMsg::Write {
+            target: self.target.clone(),
+            stream: self.stream,
+            bytes,
+            written: Some(written.into()),
+        });
+        self.in_flight.push_back(done);
+    }
 }
