@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod balancer;
 pub mod clock;
 mod fsutil;
 pub mod logsink;

@@ -38,11 +38,11 @@ pub use message::{
     ServerFrame, Welcome,
 };
 pub use process::{Monit, ProcessInfo, Status};
-pub use spec::{AppSpec, ExecMode};
+pub use spec::{AppSpec, ExecMode, Handover};
 pub use target::Target;
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

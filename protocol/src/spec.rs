@@ -38,6 +38,17 @@ impl ExecMode {
     }
 }
 
+/// How the instances of a cluster app get their listening socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Handover {
+    /// The socket is passed as fd 3 (`LISTEN_FDS`, systemd's convention); Node apps get it
+    /// through a preload script, unmodified.
+    #[default]
+    Inherit,
+    /// The balancer accepts and forwards to each instance's own `PORT` (base + 1 + instance).
+    Proxy,
+}
+
 /// Everything needed to start (and start again) every instance of one app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppSpec {
@@ -101,6 +112,16 @@ pub struct AppSpec {
     pub log_date_format: Option<String>,
     /// Write PM2's JSON lines (`log_type = "json"`).
     pub log_json: bool,
+    /// Ports a cluster app serves (from `port`, else `PORT` in its environment).
+    pub ports: Vec<u16>,
+    /// How cluster instances get the listening socket.
+    pub handover: Handover,
+    /// Online only when the app says ready (`process.send('ready')`, sd_notify `READY=1`).
+    pub wait_ready: bool,
+    /// Longest wait for readiness, in ms.
+    pub listen_timeout_ms: u64,
+    /// Ask Node apps to stop with a `shutdown` message before the kill signal.
+    pub shutdown_with_message: bool,
     /// Restart above this resident memory, in bytes.
     pub max_memory_restart: Option<u64>,
     /// Log rotation settings of this app over the global `pm2-logrotate` ones.
@@ -144,6 +165,11 @@ impl AppSpec {
             time: false,
             log_date_format: None,
             log_json: false,
+            ports: Vec::new(),
+            handover: Handover::Inherit,
+            wait_ready: false,
+            listen_timeout_ms: 3000,
+            shutdown_with_message: false,
             max_memory_restart: None,
             logrotate: LogRotate::default(),
             inert_options: Vec::new(),

@@ -12,11 +12,12 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use pm2_protocol::message::Action;
-use pm2_protocol::ProcessInfo;
+use pm2_protocol::{Handover, ProcessInfo};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
 pub use messages::{no_update, ActReply, AppMsg};
 
+use crate::balancer::{Balancer, Sockets};
 use crate::logsink::LogSinkMsg;
 use crate::proc::{Proc, ProcArgs, ProcMsg, ProcStore, SpecUpdate};
 use crate::registry::RegistryMsg;
@@ -63,6 +64,8 @@ pub struct AppArgs {
     pub strategy: Strategy,
     /// `PM2_HOME`, given to processes.
     pub pm2_home: Option<String>,
+    /// Cluster apps: the sockets and how instances get them; a Balancer child serves them.
+    pub sockets: Option<(Arc<Sockets>, Handover)>,
 }
 
 /// The App actor.
@@ -89,6 +92,23 @@ impl Actor for App {
             supervisor: Supervisor::new(args.strategy, Intensity::default()),
             args,
         };
+        if let Some(sockets) = state.args.sockets.clone() {
+            let spec = ChildSpec {
+                key: "balancer".into(),
+                spawn: Arc::new(move |supervisor| {
+                    let sockets = sockets.clone();
+                    Box::pin(async move {
+                        let (actor, _) =
+                            Actor::spawn_linked(None, Balancer, sockets, supervisor).await?;
+                        Ok(actor.get_cell())
+                    })
+                }),
+            };
+            state
+                .supervisor
+                .start_child(myself.get_cell(), spec)
+                .await?;
+        }
         let existing: Vec<(u32, ProcEntry)> = state
             .args
             .store

@@ -53,6 +53,7 @@ async fn app_with_a_sleeper() -> (
         sink: LiveRef::default(),
         strategy: Strategy::OneForOne,
         pm2_home: None,
+        sockets: None,
     };
     let (app, handle) = Actor::spawn(None, App, args).await.unwrap();
     let record = new_record(&sleeper(dir.path()), 0, 0);

@@ -12,7 +12,7 @@ pub mod store;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pm2_protocol::{ProcessInfo, Status};
+use pm2_protocol::{Handover, ProcessInfo, Status};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 pub use messages::{ProcMsg, SpecUpdate};
@@ -139,13 +139,24 @@ impl ProcState {
         let mut record = store.lock();
         record.generation += 1;
         let generation = record.generation;
-        let env = spawn::environment(
+        let mut env = spawn::environment(
             &record.spec,
             record.pm_id,
             record.instance,
             self.args.pm2_home.as_deref(),
         );
-        match spawn::start(&record.spec, &env) {
+        let inherited = match &record.sockets {
+            Some(sockets) => {
+                let preload = self.node_preload(&record.spec);
+                env.extend(sockets.environment(&record.spec, record.instance, preload.as_deref()));
+                match record.spec.handover {
+                    Handover::Inherit => sockets.fds(),
+                    Handover::Proxy => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        match spawn::start(&record.spec, &env, &inherited) {
             Ok(child) => {
                 let pid = child.id().unwrap_or(0);
                 record.running = Some((pid, generation));
@@ -177,6 +188,16 @@ impl ProcState {
                 record.last_error = Some(message);
             }
         }
+    }
+
+    /// The cluster preload, for apps run by node.
+    fn node_preload(&self, spec: &pm2_protocol::AppSpec) -> Option<std::path::PathBuf> {
+        let interpreter = spec.interpreter.as_deref()?;
+        let is_node = std::path::Path::new(interpreter)
+            .file_name()
+            .is_some_and(|n| n == "node" || n == "nodejs");
+        let home = self.args.pm2_home.as_deref()?;
+        is_node.then(|| crate::balancer::preload_path(std::path::Path::new(home)))?
     }
 
     fn stop(&mut self, myself: &ActorRef<ProcMsg>, reply: RpcReplyPort<ProcessInfo>) {

@@ -1,6 +1,7 @@
 //! The OS side of a Proc: building the command, its own process group, signals, reaping.
 
 use std::collections::BTreeMap;
+use std::os::fd::RawFd;
 use std::process::Stdio;
 use std::sync::{Arc, Weak};
 
@@ -12,6 +13,7 @@ use tokio::process::{Child, Command};
 use super::messages::ProcMsg;
 use super::output::{pump, Stream};
 use super::store::{PendingExit, ProcStore};
+use crate::balancer::FIRST_FD;
 use crate::logsink::{LogSinkMsg, LogTarget};
 use crate::supervision::LiveRef;
 
@@ -34,22 +36,46 @@ pub fn environment(
     env
 }
 
-/// Starts the OS process in its own process group with piped output.
-pub fn start(spec: &AppSpec, env: &BTreeMap<String, String>) -> std::io::Result<Child> {
-    let mut command = match &spec.interpreter {
+/// Starts the OS process in its own process group with piped output. `inherited` sockets
+/// become fds 3.. of the child, with `LISTEN_PID` set to its pid (systemd's convention).
+pub fn start(
+    spec: &AppSpec,
+    env: &BTreeMap<String, String>,
+    inherited: &[RawFd],
+) -> std::io::Result<Child> {
+    let mut argv: Vec<std::ffi::OsString> = Vec::new();
+    match &spec.interpreter {
         Some(interpreter) => {
             // An absolute program lets std use posix_spawn (vfork) instead of fork + a PATH
             // walk of execve calls: a start costs a fraction of a millisecond.
             let program = pm2_protocol::ecosystem::find_in_path(interpreter, env)
                 .unwrap_or_else(|| interpreter.into());
-            let mut c = Command::new(program);
-            c.args(&spec.interpreter_args).arg(&spec.exec_path);
-            c
+            argv.push(program.into());
+            argv.extend(spec.interpreter_args.iter().map(Into::into));
+            argv.push(spec.exec_path.clone().into());
         }
-        None => Command::new(&spec.exec_path),
+        None => argv.push(spec.exec_path.clone().into()),
+    }
+    argv.extend(spec.args.iter().map(Into::into));
+    let mut command = if inherited.is_empty() {
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..]);
+        c
+    } else {
+        // `LISTEN_PID` must be the pid of the program that reads the sockets: a shell sets
+        // it to its own pid and execs the program, which keeps that pid.
+        let mut c = Command::new("/bin/sh");
+        c.arg("-c")
+            .arg("LISTEN_PID=$$; export LISTEN_PID; exec \"$0\" \"$@\"")
+            .args(&argv);
+        let fds = inherited.to_vec();
+        // SAFETY: only async-signal-safe calls (fcntl, dup2) between fork and exec.
+        unsafe {
+            c.pre_exec(move || place_fds(&fds));
+        }
+        c
     };
     command
-        .args(&spec.args)
         .current_dir(&spec.cwd)
         .env_clear()
         .envs(env)
@@ -59,6 +85,27 @@ pub fn start(spec: &AppSpec, env: &BTreeMap<String, String>) -> std::io::Result<
         .process_group(0)
         .kill_on_drop(false);
     command.spawn()
+}
+
+/// Moves `fds` to 3, 4, ... in the child (through high numbers first, so no source is
+/// overwritten before it is copied); the copies lose close-on-exec, the rest keep it.
+fn place_fds(fds: &[RawFd]) -> std::io::Result<()> {
+    let mut high = Vec::with_capacity(fds.len());
+    for &fd in fds {
+        // SAFETY: plain fcntl on a descriptor we own in the forked child.
+        let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 1000) };
+        if copy < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        high.push(copy);
+    }
+    for (i, fd) in high.into_iter().enumerate() {
+        // SAFETY: dup2 onto the systemd numbering; the target is ours to replace.
+        if unsafe { libc::dup2(fd, FIRST_FD + i as RawFd) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Wires a started child: its output to the log sink, its exit to the store and the actor.

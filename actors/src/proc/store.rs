@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use pm2_protocol::{AppSpec, Monit, ProcessInfo, Status};
 use ractor::ActorRef;
@@ -71,6 +71,8 @@ pub struct ProcRecord {
     pub pid_file: PathBuf,
     /// Last problem (spawn failure).
     pub last_error: Option<String>,
+    /// Cluster apps: the listening sockets every instance shares.
+    pub sockets: Option<Arc<crate::balancer::Sockets>>,
     /// User name shown in `ls`.
     pub username: String,
     /// The actor incarnation that handles this process now.

@@ -45,6 +45,8 @@ pub struct RootArgs {
 #[derive(Clone)]
 struct AppHandle {
     live: LiveRef<AppMsg>,
+    /// Cluster apps: the listening sockets, bound for as long as the app exists.
+    sockets: Option<Arc<crate::balancer::Sockets>>,
 }
 
 /// The Root actor.

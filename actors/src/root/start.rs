@@ -1,13 +1,16 @@
 //! Starting apps: new processes, or PM2's rules for an app that is already managed.
 
+use std::sync::Arc;
+
 use futures::future::join_all;
 use pm2_protocol::message::Action;
-use pm2_protocol::{AppSpec, ProcessInfo, Response, Status, Target};
+use pm2_protocol::{AppSpec, ExecMode, ProcessInfo, Response, Status, Target};
 use ractor::ActorRef;
 
 use super::records::new_record;
 use super::{AppHandle, RootMsg, RootState};
 use crate::app::{AppArgs, AppMsg};
+use crate::balancer::Sockets;
 use crate::logsink::LogsMsg;
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
@@ -106,12 +109,16 @@ impl RootState {
         let ids = ractor::call_t!(registry, RegistryMsg::Allocate, 5000, spec.instances)
             .map_err(|e| format!("registry unavailable: {e}"))?;
         let first_instance = existing.len() as u32;
+        let (app, sockets) = self.app_for(myself, &spec).await?;
         let records = ids
             .iter()
             .enumerate()
-            .map(|(i, &pm_id)| new_record(&spec, pm_id, first_instance + i as u32))
+            .map(|(i, &pm_id)| {
+                let mut record = new_record(&spec, pm_id, first_instance + i as u32);
+                record.sockets = sockets.clone();
+                record
+            })
             .collect();
-        let app = self.app_for(myself, &spec.name).await?;
         let app = app.get().ok_or("app is restarting, try again")?;
         Ok(Started::Spawning(app, records))
     }
@@ -120,11 +127,28 @@ impl RootState {
     async fn app_for(
         &mut self,
         myself: &ActorRef<RootMsg>,
-        name: &str,
-    ) -> Result<LiveRef<AppMsg>, String> {
+        spec: &AppSpec,
+    ) -> Result<(LiveRef<AppMsg>, Option<Arc<Sockets>>), String> {
+        let name = spec.name.as_str();
         if let Some(handle) = self.apps.get(name) {
-            return Ok(handle.live.clone());
+            return Ok((handle.live.clone(), handle.sockets.clone()));
         }
+        // A cluster app's sockets are bound once, here, and live as long as the app.
+        // Without a known port (a worker, or a port only in the code) the instances run
+        // side by side without a balancer.
+        let sockets = match spec.exec_mode {
+            ExecMode::Cluster if !spec.ports.is_empty() => Some(Arc::new(
+                Sockets::bind(spec).map_err(|e| format!("{name}: {e}"))?,
+            )),
+            ExecMode::Cluster => {
+                tracing::warn!(
+                    app = name,
+                    "cluster mode without a port (set `port` or PORT): no shared socket"
+                );
+                None
+            }
+            ExecMode::Fork => None,
+        };
         let logs = self
             .logs
             .get()
@@ -137,6 +161,7 @@ impl RootState {
             sink,
             strategy: Strategy::OneForOne,
             pm2_home: Some(self.pm2_home.to_string_lossy().into_owned()),
+            sockets: sockets.clone().map(|s| (s, spec.handover)),
         };
         let live = LiveRef::default();
         let spec = self.app_store_spec(name, live.clone(), args);
@@ -144,9 +169,14 @@ impl RootState {
             .start_child(myself.get_cell(), spec)
             .await
             .map_err(|e| format!("cannot start app {name}: {e}"))?;
-        self.apps
-            .insert(name.to_string(), AppHandle { live: live.clone() });
-        Ok(live)
+        self.apps.insert(
+            name.to_string(),
+            AppHandle {
+                live: live.clone(),
+                sockets: sockets.clone(),
+            },
+        );
+        Ok((live, sockets))
     }
 
     async fn act_on_app(

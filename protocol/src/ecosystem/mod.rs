@@ -111,6 +111,14 @@ pub struct AppConfig {
     pub port: Option<u16>,
     /// `force`.
     pub force: Option<bool>,
+    /// `wait_ready`: online (and reload-ready) only when the app says so.
+    pub wait_ready: Option<bool>,
+    /// `listen_timeout` in ms: longest wait for readiness.
+    pub listen_timeout_ms: Option<u64>,
+    /// `shutdown_with_message`: ask Node apps to stop with a `shutdown` message.
+    pub shutdown_with_message: Option<bool>,
+    /// `listen` (ours): how cluster instances get the socket, `inherit` or `proxy`.
+    pub handover: Option<crate::Handover>,
     /// `logrotate`: pm2-logrotate's keys for this app's files (our addition).
     pub logrotate: crate::LogRotate,
     /// Options accepted but without effect yet; `describe` says so once.

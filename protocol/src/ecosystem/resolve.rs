@@ -117,6 +117,20 @@ fn expand_home(path: &str) -> PathBuf {
     }
 }
 
+/// The port a cluster app serves: `port`, else `PORT` in the app's env, else the caller's.
+fn cluster_ports(
+    config: &AppConfig,
+    env: &BTreeMap<String, String>,
+    caller_env: &BTreeMap<String, String>,
+) -> Vec<u16> {
+    config
+        .port
+        .or_else(|| env.get("PORT").and_then(|p| p.parse().ok()))
+        .or_else(|| caller_env.get("PORT").and_then(|p| p.parse().ok()))
+        .into_iter()
+        .collect()
+}
+
 /// Resolves `config` into a spec: script path, interpreter, name, env and log paths.
 pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, ResolveError> {
     let script = config
@@ -206,7 +220,18 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
             name = format!("{name}-{profile}");
         }
     }
-    let exec_mode = config.exec_mode.unwrap_or(ExecMode::Fork);
+    // As PM2 (determineExecMode): instances on a node app mean cluster mode.
+    let runs_on_node = interpreter
+        .as_deref()
+        .and_then(|i| Path::new(i).file_name())
+        .is_some_and(|n| n == "node" || n == "nodejs");
+    let exec_mode = config
+        .exec_mode
+        .unwrap_or(if config.instances.is_some() && runs_on_node {
+            ExecMode::Cluster
+        } else {
+            ExecMode::Fork
+        });
     let instances = match config.instances {
         None => 1,
         Some(Instances::Count(0)) | Some(Instances::Max) => ctx.cpus.max(1),
@@ -245,6 +270,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
     };
     let time = config.time.unwrap_or(false);
 
+    let ports = cluster_ports(config, &env, &ctx.caller_env);
     Ok(AppSpec {
         name,
         namespace: config.namespace.clone().unwrap_or_else(|| "default".into()),
@@ -285,6 +311,11 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
             .clone()
             .or_else(|| time.then(|| "YYYY-MM-DDTHH:mm:ss".to_string())),
         log_json: config.log_type.as_deref() == Some("json"),
+        ports,
+        handover: config.handover.unwrap_or_default(),
+        wait_ready: config.wait_ready.unwrap_or(false),
+        listen_timeout_ms: config.listen_timeout_ms.unwrap_or(3000),
+        shutdown_with_message: config.shutdown_with_message.unwrap_or(false),
         max_memory_restart: config.max_memory_restart,
         logrotate: config.logrotate.clone(),
         inert_options: config.inert_options.clone(),

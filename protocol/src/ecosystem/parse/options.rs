@@ -16,9 +16,6 @@ const INERT: &[&str] = &[
     "watch_options",
     "cron_restart",
     "cron",
-    "wait_ready",
-    "listen_timeout",
-    "shutdown_with_message",
     "filter_env",
     "append_env_to_name",
     "increment_var",
@@ -169,6 +166,16 @@ impl App<'_> {
             "disable_logs" => config.disable_logs = Some(boolean()?),
             "time" => config.time = Some(boolean()?),
             "force" => config.force = Some(boolean()?),
+            "wait_ready" => config.wait_ready = Some(boolean()?),
+            "shutdown_with_message" => config.shutdown_with_message = Some(boolean()?),
+            "listen_timeout" => config.listen_timeout_ms = Some(duration()?),
+            "listen" => {
+                config.handover = Some(match value {
+                    Value::Str(mode) if mode == "inherit" => crate::Handover::Inherit,
+                    Value::Str(mode) if mode == "proxy" => crate::Handover::Proxy,
+                    _ => return Err(self.type_error(entry, "\"inherit\" or \"proxy\"")),
+                })
+            }
             "max_restarts" => {
                 let n = whole(value)
                     .and_then(|n| u32::try_from(n).ok())

@@ -1,0 +1,204 @@
+//! Balancer: in cluster mode, owns the app's listening sockets for as long as the app
+//! exists, so restarts, reloads and scaling never refuse a connection.
+//!
+//! The sockets ([`Sockets`]) are bound once, when the app is created, and kept by the App's
+//! durable store; the Balancer actor and every instance only borrow them. Two handovers
+//! ([`Handover`]): *inherit* passes them to each instance as fd 3.. (`LISTEN_FDS`, with a
+//! preload making Node's `server.listen(port)` use them); *proxy* accepts here and forwards
+//! each connection to an instance's own port (`PORT` = base + 1 + instance).
+
+mod proxy;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use pm2_protocol::{AppSpec, Handover};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+
+/// The preload that makes unmodified Node servers listen on the inherited sockets.
+pub const NODE_PRELOAD: &str = include_str!("preload.js");
+
+/// First inherited descriptor, as systemd's socket activation numbers them.
+pub const FIRST_FD: RawFd = 3;
+
+/// The listening sockets of one cluster app.
+#[derive(Debug)]
+pub struct Sockets {
+    listeners: Vec<(u16, TcpListener)>,
+    /// How many instances the proxy spreads connections over.
+    instances: AtomicU32,
+}
+
+/// Why a cluster app's port cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// The app declared no port.
+    #[error("cluster mode needs the port the app serves: set `port` (or PORT in its env)")]
+    NoPort,
+    /// The port is taken or not ours to bind.
+    #[error("cannot listen on port {port}: {source}")]
+    Bind {
+        /// The port.
+        port: u16,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl Sockets {
+    /// Binds every port of the spec on all interfaces.
+    pub fn bind(spec: &AppSpec) -> Result<Sockets, BindError> {
+        if spec.ports.is_empty() {
+            return Err(BindError::NoPort);
+        }
+        let listeners = spec
+            .ports
+            .iter()
+            .map(|&port| {
+                TcpListener::bind(("0.0.0.0", port))
+                    .map(|l| (port, l))
+                    .map_err(|source| BindError::Bind { port, source })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Sockets {
+            listeners,
+            instances: AtomicU32::new(spec.instances),
+        })
+    }
+
+    /// The descriptors to hand to an instance, in fd order.
+    pub fn fds(&self) -> Vec<RawFd> {
+        self.listeners.iter().map(|(_, l)| l.as_raw_fd()).collect()
+    }
+
+    /// Records how many instances the app has now (scale), for the proxy.
+    pub fn set_instances(&self, count: u32) {
+        self.instances.store(count, Ordering::Relaxed);
+    }
+
+    fn instances(&self) -> u32 {
+        self.instances.load(Ordering::Relaxed).max(1)
+    }
+
+    /// The environment an instance needs to find its sockets.
+    pub fn environment(
+        &self,
+        spec: &AppSpec,
+        instance: u32,
+        preload: Option<&Path>,
+    ) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        match spec.handover {
+            Handover::Inherit => {
+                let pairs: Vec<String> = self
+                    .listeners
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (port, _))| format!("{port}:{}", FIRST_FD + i as RawFd))
+                    .collect();
+                env.insert("LISTEN_FDS".into(), self.listeners.len().to_string());
+                env.insert("PM2_LISTEN_FDS".into(), pairs.join(","));
+                env.insert("PM2_KILL_TIMEOUT".into(), spec.kill_timeout_ms.to_string());
+                if let Some(preload) = preload {
+                    let require = format!("--require {}", preload.display());
+                    let options = match spec
+                        .env
+                        .get("NODE_OPTIONS")
+                        .or(spec.base_env.get("NODE_OPTIONS"))
+                    {
+                        Some(existing) if !existing.is_empty() => format!("{existing} {require}"),
+                        _ => require,
+                    };
+                    env.insert("NODE_OPTIONS".into(), options);
+                }
+            }
+            Handover::Proxy => {
+                if let Some((port, _)) = self.listeners.first() {
+                    env.insert("PORT".into(), backend_port(*port, instance).to_string());
+                }
+            }
+        }
+        env
+    }
+}
+
+/// The port instance `instance` serves behind the proxy.
+pub fn backend_port(port: u16, instance: u32) -> u16 {
+    port.wrapping_add(1).wrapping_add(instance as u16)
+}
+
+/// Writes the Node preload under `PM2_HOME` once per daemon and returns its path.
+pub fn preload_path(pm2_home: &Path) -> Option<PathBuf> {
+    static WRITTEN: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    WRITTEN
+        .get_or_init(|| {
+            let dir = pm2_home.join("preload");
+            let path = dir.join("cluster.js");
+            let result =
+                std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, NODE_PRELOAD));
+            match result {
+                Ok(()) => Some(path),
+                Err(e) => {
+                    tracing::error!("cannot write the cluster preload {}: {e}", path.display());
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
+/// Messages to the [`Balancer`]: none yet beyond its lifecycle; the proxy runs in tasks.
+#[derive(Debug)]
+pub enum BalancerMsg {}
+
+/// Serves a cluster app's sockets: in proxy mode, accepts and forwards connections.
+#[derive(Clone)]
+pub struct Balancer;
+
+/// The Balancer's state: its proxy tasks, stopped with it (the sockets stay open).
+pub struct BalancerState {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Actor for Balancer {
+    type Msg = BalancerMsg;
+    type State = BalancerState;
+    type Arguments = (Arc<Sockets>, Handover);
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<BalancerMsg>,
+        (sockets, handover): Self::Arguments,
+    ) -> Result<BalancerState, ActorProcessingErr> {
+        let mut tasks = Vec::new();
+        if handover == Handover::Proxy {
+            for index in 0..sockets.listeners.len() {
+                tasks.push(tokio::spawn(proxy::serve(sockets.clone(), index)?));
+            }
+        }
+        Ok(BalancerState { tasks })
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<BalancerMsg>,
+        state: &mut BalancerState,
+    ) -> Result<(), ActorProcessingErr> {
+        for task in state.tasks.drain(..) {
+            task.abort();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for BalancerState {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

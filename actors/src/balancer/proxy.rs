@@ -1,0 +1,50 @@
+//! Proxy handover: accept on the app's port and forward each connection to an instance's
+//! own port, round-robin, skipping instances that do not answer.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, TcpStream};
+
+use super::{backend_port, Sockets};
+
+/// Builds the accept loop of listener `index` (an error if the socket cannot be shared).
+pub fn serve(
+    sockets: Arc<Sockets>,
+    index: usize,
+) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    let (port, listener) = &sockets.listeners[index];
+    let port = *port;
+    let std_listener = listener.try_clone()?;
+    std_listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(std_listener)?;
+    let next = Arc::new(AtomicU32::new(0));
+    Ok(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                continue;
+            };
+            let sockets = sockets.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                let instances = sockets.instances();
+                for _ in 0..instances {
+                    let instance = next.fetch_add(1, Ordering::Relaxed) % instances;
+                    if let Ok(backend) =
+                        TcpStream::connect(("127.0.0.1", backend_port(port, instance))).await
+                    {
+                        forward(client, backend).await;
+                        return;
+                    }
+                }
+                tracing::warn!(port, "no instance answered: connection dropped");
+            });
+        }
+    })
+}
+
+async fn forward(mut client: TcpStream, mut backend: TcpStream) {
+    let _ = client.set_nodelay(true);
+    let _ = backend.set_nodelay(true);
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut backend).await;
+}
