@@ -474,7 +474,7 @@ fn stop_exit_codes_leave_the_app_stopped() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn two_fork_instances_share_a_name_and_have_their_own_logs() {
+fn two_instances_share_a_name_and_have_their_own_logs() {
     let pm2 = Pm2::new();
     pm2.write(
         "app.js",
@@ -484,7 +484,8 @@ fn two_fork_instances_share_a_name_and_have_their_own_logs() {
     let run = pm2
         .run(&["start", "app.js", "-i", "2", "--name", "duo"])
         .ok();
-    assert!(run.stdout.contains("fork"), "{}", run.stdout);
+    // As PM2 (determineExecMode): instances of a node app run in cluster mode.
+    assert!(run.stdout.contains("cluster_mode"), "{}", run.stdout);
     let list = pm2.wait_for("two online instances", |list| {
         list.len() == 2 && list.iter().all(|p| p["pm2_env"]["status"] == "online")
     });
@@ -493,7 +494,7 @@ fn two_fork_instances_share_a_name_and_have_their_own_logs() {
     assert_eq!(ids, [0, 1]);
     for p in &list {
         assert_eq!(p["name"], "duo");
-        assert_eq!(p["pm2_env"]["exec_mode"], "fork_mode");
+        assert_eq!(p["pm2_env"]["exec_mode"], "cluster_mode");
     }
     let zero = wait_log(&pm2.log("duo-out-0.log"), "instance 0");
     let one = wait_log(&pm2.log("duo-out-1.log"), "instance 1");
