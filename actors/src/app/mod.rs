@@ -252,11 +252,20 @@ impl AppState {
         let entries = self.entries(&ids);
         let myself = myself.clone();
         tokio::spawn(async move {
-            let calls = entries.into_iter().map(|(pm_id, entry)| {
-                let update = update.clone();
-                async move { act_on(pm_id, entry, action, update).await }
-            });
-            let results = join_all(calls).await;
+            let results = if action == Action::Reload {
+                // One instance at a time, so the others keep serving.
+                let mut results = Vec::with_capacity(entries.len());
+                for (pm_id, entry) in entries {
+                    results.push(act_on(pm_id, entry, action, update.clone()).await);
+                }
+                results
+            } else {
+                let calls = entries.into_iter().map(|(pm_id, entry)| {
+                    let update = update.clone();
+                    async move { act_on(pm_id, entry, action, update).await }
+                });
+                join_all(calls).await
+            };
             if action == Action::Delete {
                 let gone: Vec<u32> = results
                     .iter()
@@ -279,16 +288,25 @@ async fn act_on(
         .live
         .get()
         .ok_or_else(|| format!("process {pm_id} is restarting"))?;
-    let timeout = Duration::from_millis(entry.store.lock().spec.kill_timeout_ms) + ACT_MARGIN;
-    let timeout_ms = timeout.as_millis() as u64;
-    let result = match action {
-        Action::Stop | Action::Delete => ractor::call_t!(actor, ProcMsg::Stop, timeout_ms),
-        Action::Restart | Action::Reload => {
-            ractor::call_t!(actor, ProcMsg::Restart, timeout_ms, update)
-        }
-        Action::Reset => ractor::call_t!(actor, ProcMsg::Reset, timeout_ms),
+    let (kill_timeout, listen_timeout) = {
+        let record = entry.store.lock();
+        (record.spec.kill_timeout_ms, record.spec.listen_timeout_ms)
     };
-    result.map_err(|e| format!("process {pm_id}: {e}"))
+    let timeout_ms =
+        (Duration::from_millis(kill_timeout + listen_timeout) + ACT_MARGIN).as_millis() as u64;
+    let failed = |e: ractor::RactorErr<ProcMsg>| format!("process {pm_id}: {e}");
+    match action {
+        Action::Stop | Action::Delete => {
+            ractor::call_t!(actor, ProcMsg::Stop, timeout_ms).map_err(failed)
+        }
+        Action::Restart => {
+            ractor::call_t!(actor, ProcMsg::Restart, timeout_ms, update).map_err(failed)
+        }
+        Action::Reload => {
+            ractor::call_t!(actor, ProcMsg::Reload, timeout_ms, update).map_err(failed)?
+        }
+        Action::Reset => ractor::call_t!(actor, ProcMsg::Reset, timeout_ms).map_err(failed),
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,13 @@ pub enum ProcMsg {
     Stop(RpcReplyPort<ProcessInfo>),
     /// Stop (if running) and start again; replies once the new process is spawned.
     Restart(SpecUpdate, RpcReplyPort<ProcessInfo>),
+    /// Start a new process, wait until it is ready, then stop the old one; replies when the
+    /// new one serves, or with an error (the old one kept serving) if it never got ready.
+    Reload(SpecUpdate, RpcReplyPort<Result<ProcessInfo, String>>),
+    /// The process of this generation said it is ready (IPC or sd_notify).
+    Ready(u64),
+    /// `listen_timeout` passed for this generation: ready or not, it counts as ready.
+    ListenTimeout(u64),
     /// Clear restart counters.
     Reset(RpcReplyPort<ProcessInfo>),
     /// Deliver a signal to the process (group).

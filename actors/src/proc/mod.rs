@@ -5,12 +5,17 @@
 
 pub mod messages;
 pub mod output;
+pub mod readiness;
+mod reload;
 pub mod spawn;
 pub mod state;
 pub mod store;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::net::unix::OwnedWriteHalf;
 
 use pm2_protocol::{Handover, ProcessInfo, Status};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -45,6 +50,11 @@ pub struct ProcState {
     args: ProcArgs,
     stop_waiters: Vec<RpcReplyPort<ProcessInfo>>,
     restart_waiters: Vec<RpcReplyPort<ProcessInfo>>,
+    reload_waiters: Vec<RpcReplyPort<Result<ProcessInfo, String>>>,
+    /// IPC writers by generation (Node apps), for the `shutdown` message.
+    ipc: HashMap<u64, OwnedWriteHalf>,
+    /// The last generation that said it was ready.
+    ready: u64,
 }
 
 impl Actor for Proc {
@@ -61,12 +71,15 @@ impl Actor for Proc {
             args,
             stop_waiters: Vec::new(),
             restart_waiters: Vec::new(),
+            reload_waiters: Vec::new(),
+            ipc: HashMap::new(),
+            ready: 0,
         };
         let (pending, running, status, generation) = {
             let mut record = state.args.store.lock();
             record.actor = Some(myself.clone());
             (
-                record.pending_exit,
+                record.pending_exits.first().copied(),
                 record.running.is_some(),
                 record.status,
                 record.generation,
@@ -75,7 +88,7 @@ impl Actor for Proc {
         match (pending, running, status) {
             (Some(exit), _, _) => myself.cast(ProcMsg::Exited(exit.generation))?,
             (None, true, _) => tracing::debug!("adopted a running process"),
-            (None, false, Status::Launching) => state.launch(),
+            (None, false, Status::Launching) => state.launch(&myself),
             (None, false, Status::WaitingRestart) => {
                 myself.cast(ProcMsg::RestartDue(generation))?
             }
@@ -94,6 +107,10 @@ impl Actor for Proc {
         match msg {
             ProcMsg::Stop(reply) => state.stop(&myself, reply),
             ProcMsg::Restart(update, reply) => state.restart(&myself, update, reply),
+            ProcMsg::Reload(update, reply) => state.reload(&myself, update, reply),
+            ProcMsg::Ready(generation) | ProcMsg::ListenTimeout(generation) => {
+                state.ready(&myself, generation)
+            }
             ProcMsg::Reset(reply) => {
                 state.args.store.lock().counters = state::Counters::default();
                 let _ = reply.send(state.info());
@@ -105,7 +122,7 @@ impl Actor for Proc {
                 let _ = reply.send(state.info());
             }
             ProcMsg::Exited(generation) => state.exited(&myself, generation),
-            ProcMsg::RestartDue(generation) => state.restart_due(generation),
+            ProcMsg::RestartDue(generation) => state.restart_due(&myself, generation),
             ProcMsg::KillDue(generation) => state.kill_due(generation),
         }
         state.publish();
@@ -134,7 +151,7 @@ impl ProcState {
     }
 
     /// Spawns a new OS process for this record.
-    fn launch(&mut self) {
+    fn launch(&mut self, myself: &ActorRef<ProcMsg>) {
         let store = self.args.store.clone();
         let mut record = store.lock();
         record.generation += 1;
@@ -145,7 +162,7 @@ impl ProcState {
             record.instance,
             self.args.pm2_home.as_deref(),
         );
-        let inherited = match &record.sockets {
+        let mut inherited = match &record.sockets {
             Some(sockets) => {
                 let preload = self.node_preload(&record.spec);
                 env.extend(sockets.environment(&record.spec, record.instance, preload.as_deref()));
@@ -156,11 +173,46 @@ impl ProcState {
             }
             None => Vec::new(),
         };
+        let channel_name = format!("pm2-{}-{}-{generation}", std::process::id(), record.pm_id);
+        let first_fd = crate::balancer::FIRST_FD + inherited.len() as i32;
+        let channels = match readiness::prepare(
+            &record.spec,
+            record.sockets.is_some(),
+            first_fd,
+            &channel_name,
+        ) {
+            Ok(channels) => Some(channels),
+            Err(e) => {
+                tracing::warn!(pm_id = record.pm_id, "no readiness channel: {e}");
+                None
+            }
+        };
+        if let Some(channels) = &channels {
+            inherited.extend(channels.raw_fds());
+            env.extend(channels.env.clone());
+        }
         match spawn::start(&record.spec, &env, &inherited) {
             Ok(child) => {
                 let pid = child.id().unwrap_or(0);
                 record.running = Some((pid, generation));
-                record.status = Status::Online;
+                let waits = record.spec.wait_ready || record.draining.is_some();
+                record.status = if record.spec.wait_ready {
+                    Status::Launching
+                } else {
+                    Status::Online
+                };
+                if let Some(channels) = channels {
+                    let listening_is_ready = !record.spec.wait_ready;
+                    if let Some(writer) =
+                        channels.watch(generation, myself.clone(), listening_is_ready)
+                    {
+                        self.ipc.insert(generation, writer);
+                    }
+                }
+                if waits {
+                    let timeout = Duration::from_millis(record.spec.listen_timeout_ms);
+                    myself.send_after(timeout, move || ProcMsg::ListenTimeout(generation));
+                }
                 record.started_at = now_ms();
                 record.env = env;
                 record.last_error = None;
@@ -217,14 +269,41 @@ impl ProcState {
         };
         if record.status != Status::Stopping {
             record.status = Status::Stopping;
-            let signal = spawn::parse_signal(&record.spec.kill_signal)
-                .unwrap_or(nix::sys::signal::Signal::SIGINT as i32);
-            tracing::info!(name = %record.spec.name, pm_id = record.pm_id, pid, "stopping");
-            spawn::kill(pid, signal, record.spec.treekill);
-            let grace = Duration::from_millis(record.spec.kill_timeout_ms);
-            myself.send_after(grace, move || ProcMsg::KillDue(generation));
+            let spec = record.spec.clone();
+            drop(record);
+            self.stop_process(myself, &spec, pid, generation);
         }
         true
+    }
+
+    /// Asks one OS process to stop (PM2's `shutdown` message when configured and possible,
+    /// else the kill signal to its group) and schedules the SIGKILL after `kill_timeout`.
+    fn stop_process(
+        &mut self,
+        myself: &ActorRef<ProcMsg>,
+        spec: &pm2_protocol::AppSpec,
+        pid: u32,
+        generation: u64,
+    ) {
+        tracing::info!(name = %spec.name, pid, "stopping");
+        let writer = self.ipc.remove(&generation);
+        match writer {
+            Some(mut writer) if spec.shutdown_with_message => {
+                tokio::spawn(async move {
+                    readiness::send_shutdown(&mut writer).await;
+                    // Keep the channel open until the process exits or is killed.
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    drop(writer);
+                });
+            }
+            _ => {
+                let signal = spawn::parse_signal(&spec.kill_signal)
+                    .unwrap_or(nix::sys::signal::Signal::SIGINT as i32);
+                spawn::kill(pid, signal, spec.treekill);
+            }
+        }
+        let grace = Duration::from_millis(spec.kill_timeout_ms);
+        myself.send_after(grace, move || ProcMsg::KillDue(generation));
     }
 
     fn restart(
@@ -248,19 +327,34 @@ impl ProcState {
             self.args.store.lock().counters.restart_time += 1;
             self.restart_waiters.push(reply);
         } else {
-            self.launch();
+            self.launch(myself);
             let _ = reply.send(self.info());
         }
     }
 
     fn exited(&mut self, myself: &ActorRef<ProcMsg>, generation: u64) {
+        self.ipc.remove(&generation);
         let decision = {
             let mut record = self.args.store.lock();
-            let Some(exit) = record.pending_exit.take() else {
+            let Some(index) = record
+                .pending_exits
+                .iter()
+                .position(|e| e.generation == generation)
+            else {
                 return;
             };
-            if exit.generation != generation || record.running.is_some() {
+            let exit = record.pending_exits.remove(index);
+            if record.draining.is_some_and(|(_, g)| g == generation) {
+                // The old process of a reload is gone: the new one serves alone.
+                record.draining = None;
                 return;
+            }
+            if record.running.is_some() {
+                return;
+            }
+            if record.draining.is_some() {
+                drop(record);
+                return self.reload_failed(exit);
             }
             let _ = std::fs::remove_file(&record.pid_file);
             record.exit_code = exit.code;
@@ -283,7 +377,7 @@ impl ProcState {
             )
         };
         if !self.restart_waiters.is_empty() {
-            self.launch();
+            self.launch(myself);
             let info = self.info();
             for waiter in self
                 .restart_waiters
@@ -306,7 +400,7 @@ impl ProcState {
             }
             Decision::Restart { delay_ms: 0 } => {
                 self.args.store.lock().counters.restart_time += 1;
-                self.launch();
+                self.launch(myself);
             }
             Decision::Restart { delay_ms } => {
                 let mut record = self.args.store.lock();
@@ -324,7 +418,7 @@ impl ProcState {
         }
     }
 
-    fn restart_due(&mut self, generation: u64) {
+    fn restart_due(&mut self, myself: &ActorRef<ProcMsg>, generation: u64) {
         let due = {
             let record = self.args.store.lock();
             record.status == Status::WaitingRestart
@@ -333,17 +427,19 @@ impl ProcState {
         };
         if due {
             self.args.store.lock().counters.restart_time += 1;
-            self.launch();
+            self.launch(myself);
         }
     }
 
     fn kill_due(&mut self, generation: u64) {
         let record = self.args.store.lock();
-        if let Some((pid, running)) = record.running {
-            if running == generation && record.status == Status::Stopping {
-                tracing::warn!(name = %record.spec.name, pm_id = record.pm_id, pid, "kill_timeout passed: SIGKILL");
-                spawn::kill(pid, nix::sys::signal::Signal::SIGKILL as i32, true);
-            }
+        let stopping = record
+            .running
+            .filter(|&(_, g)| g == generation && record.status == Status::Stopping);
+        let draining = record.draining.filter(|&(_, g)| g == generation);
+        if let Some((pid, _)) = stopping.or(draining) {
+            tracing::warn!(name = %record.spec.name, pm_id = record.pm_id, pid, "kill_timeout passed: SIGKILL");
+            spawn::kill(pid, nix::sys::signal::Signal::SIGKILL as i32, true);
         }
     }
 

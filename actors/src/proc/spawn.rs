@@ -142,7 +142,7 @@ pub fn watch(
                 Ok(s) => (s.code(), s.signal()),
                 Err(_) => (None, None),
             };
-            record.pending_exit = Some(PendingExit {
+            record.pending_exits.push(PendingExit {
                 generation,
                 code,
                 signal,

@@ -59,8 +59,10 @@ pub struct ProcRecord {
     pub running: Option<(u32, u64)>,
     /// Spawn generation counter.
     pub generation: u64,
-    /// An exit not handled yet.
-    pub pending_exit: Option<PendingExit>,
+    /// Exits not handled yet (an old and a new process may both exit during a reload).
+    pub pending_exits: Vec<PendingExit>,
+    /// During a reload: the old process (pid, generation), serving until the new is ready.
+    pub draining: Option<(u32, u64)>,
     /// Last exit code.
     pub exit_code: Option<i32>,
     /// The environment of the current (or last) spawn.
@@ -131,7 +133,7 @@ impl ProcStore {
 impl Drop for ProcStore {
     fn drop(&mut self) {
         let record = self.lock();
-        if let Some((pid, _)) = record.running {
+        for (pid, _) in record.running.into_iter().chain(record.draining) {
             tracing::warn!(
                 pm_id = record.pm_id,
                 pid,

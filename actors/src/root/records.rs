@@ -76,7 +76,8 @@ pub fn new_record(spec: &AppSpec, pm_id: u32, instance: u32) -> ProcRecord {
         started_at: now,
         running: None,
         generation: 0,
-        pending_exit: None,
+        pending_exits: Vec::new(),
+        draining: None,
         exit_code: None,
         env: Default::default(),
         logs: LogPaths {
