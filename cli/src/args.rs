@@ -87,6 +87,14 @@ pub enum Command {
     /// Reopen every log file (after an external logrotate moved them).
     #[command(name = "reloadLogs")]
     ReloadLogs,
+    /// Set the number of processes of an app (`4`), or change it (`+2`, `-1`).
+    Scale {
+        /// App name.
+        name: String,
+        /// The new count, or `+N` / `-N`.
+        #[arg(allow_hyphen_values = true)]
+        number: String,
+    },
     /// Stop every app, then the daemon.
     Kill,
     /// Set a value in module_conf.json (`pm2-logrotate:max_size 10M`).

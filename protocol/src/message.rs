@@ -190,6 +190,13 @@ pub enum Request {
     },
     /// Reopen every log file (after an external logrotate moved them).
     ReloadLogs,
+    /// Change how many processes an app has (`pm2 scale api 4`, `pm2 scale api +2`).
+    Scale {
+        /// The app name.
+        name: String,
+        /// The new count, or a change of it.
+        to: ScaleTo,
+    },
     /// `pm2 set <key> <value>`: store a value in `module_conf.json` (`module:key` or `key`);
     /// answered with every value, as [`Response::Conf`]. `pm2-logrotate` values are checked
     /// first and take effect at once.
@@ -221,6 +228,36 @@ pub struct ConfValue {
     pub key: String,
     /// The value as text.
     pub value: String,
+}
+
+/// How `pm2 scale` changes the number of processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScaleTo {
+    /// Exactly this many.
+    Exactly(u32),
+    /// This many more (or fewer, when negative).
+    By(i32),
+}
+
+impl ScaleTo {
+    /// Reads `4`, `+2` or `-1` as PM2's `scale` does.
+    pub fn parse(text: &str) -> Option<ScaleTo> {
+        if let Some(more) = text.strip_prefix('+') {
+            return more.parse().ok().map(ScaleTo::By);
+        }
+        if text.starts_with('-') {
+            return text.parse().ok().map(ScaleTo::By);
+        }
+        text.parse().ok().map(ScaleTo::Exactly)
+    }
+
+    /// The count this leads to from `current`.
+    pub fn from(self, current: u32) -> u32 {
+        match self {
+            ScaleTo::Exactly(n) => n,
+            ScaleTo::By(delta) => (current as i64 + delta as i64).max(0) as u32,
+        }
+    }
 }
 
 /// The daemon's answer to one [`Request`].

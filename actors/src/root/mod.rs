@@ -7,6 +7,7 @@
 mod logs;
 mod messages;
 mod records;
+mod scale;
 mod start;
 
 use std::collections::BTreeMap;
@@ -235,6 +236,7 @@ impl RootState {
             }
             Request::Flush { targets } => return self.flush(targets, reply).await,
             Request::ReloadLogs => self.reload_logs(),
+            Request::Scale { name, to } => return self.scale(name, to, reply).await,
             Request::Subscribe { .. } => {
                 Response::Error("subscriptions are served by the connection, not the tree".into())
             }

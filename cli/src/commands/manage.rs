@@ -88,6 +88,34 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
     show::print_table(ctx, &mut client).await
 }
 
+/// `pm2 scale <app> <number|+N|-N>`.
+pub async fn scale(ctx: &Context, name: String, number: String) -> Result<()> {
+    let Some(to) = pm2_protocol::ScaleTo::parse(&number) else {
+        anyhow::bail!("invalid number of processes {number:?}: expected N, +N or -N");
+    };
+    let mut client = ctx.client().await?;
+    let changed = processes(
+        ask(
+            &mut client,
+            Request::Scale {
+                name: name.clone(),
+                to,
+            },
+        )
+        .await?,
+    )?;
+    match to {
+        pm2_protocol::ScaleTo::By(delta) if delta < 0 => {
+            ctx.printer.info("Scaling down application")
+        }
+        _ if changed.is_empty() => ctx
+            .printer
+            .info(format!("{name} already has that many processes")),
+        _ => ctx.printer.info("Scaling up application"),
+    }
+    show::print_table(ctx, &mut client).await
+}
+
 /// `pm2 sendSignal <signal> <targets...>`.
 pub async fn signal(ctx: &Context, signal: String, words: Vec<String>) -> Result<()> {
     let mut client = ctx.client().await?;

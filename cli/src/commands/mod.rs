@@ -83,6 +83,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Logs(args) => logs::logs(&ctx, args).await,
         Command::Flush { targets } => logs::flush(&ctx, targets).await,
         Command::ReloadLogs => logs::reload(&ctx).await,
+        Command::Scale { name, number } => manage::scale(&ctx, name, number).await,
         Command::Kill => kill(&ctx).await,
         Command::Set { key, value } => conf::set(&ctx, key, value).await,
         Command::Get { key } => conf::get(&ctx, key).await,

@@ -240,8 +240,8 @@ def test_share(port, sock):
     return ok
 
 
-def test_reload(port, sock, rounds, duration_ms=3000):
-    print(f'rolling reload under keep-alive load: {rounds} x {duration_ms} ms, 2 clients, '
+def test_reload(port, sock, rounds, duration_ms=3000, clients=2):
+    print(f'rolling reload under keep-alive load: {rounds} x {duration_ms} ms, {clients} clients, '
           '2 instances, 3 replacements per round', flush=True)
     script = server_script(port)
     total = {'ok': 0, 'failed': 0, 'errors': {}, 'connectionClose': 0, 'sockets': 0}
@@ -250,7 +250,7 @@ def test_reload(port, sock, rounds, duration_ms=3000):
         live = [Child(script, [(port, sock)]) for _ in range(2)]
         for c in live:
             c.wait_listening(port)
-        load = subprocess.Popen(['node', os.path.join(HERE, 'load.js'), str(port), str(duration_ms), '2'],
+        load = subprocess.Popen(['node', os.path.join(HERE, 'load.js'), str(port), str(duration_ms), str(clients)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stopped = []
         time.sleep(0.4)
@@ -412,6 +412,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--duration', type=int, default=3000)
     ap.add_argument('--preload', default=PRELOAD)
+    ap.add_argument('--clients', type=int, default=2)
     ap.add_argument('--only', default='')
     opts = ap.parse_args()
     PRELOAD = os.path.abspath(opts.preload)
@@ -422,7 +423,7 @@ def main():
         'forms': test_forms,
         'badenv': test_bad_env,
         'share': lambda: test_share(port, sock),
-        'reload': lambda: test_reload(port, sock, opts.rounds, opts.duration),
+        'reload': lambda: test_reload(port, sock, opts.rounds, opts.duration, opts.clients),
         'inflight': lambda: test_inflight(port, sock),
         'shutdown': lambda: test_shutdown_message(port, sock),
         'short': test_short_scripts,
