@@ -139,15 +139,16 @@ pub enum Request {
     /// Liveness check; answered with [`Response::Pong`].
     Ping,
     /// Start apps. An app whose name and script are already managed is restarted when it is
-    /// stopped, and refused while it runs unless `force`; with `restart_existing` (ecosystem
-    /// files) any app of the same name is restarted with the new environment instead.
+    /// stopped, and refused while it runs unless `force`; with `existing` (ecosystem files,
+    /// `startOrRestart`, `startOrReload`) any app of the same name gets that action with its
+    /// new settings instead.
     Start {
         /// The apps, resolved by the frontend.
         apps: Vec<AppSpec>,
         /// Start a second copy of an app that already runs (`-f`).
         force: bool,
-        /// Restart apps that already exist by name (ecosystem files, `startOrRestart`).
-        restart_existing: bool,
+        /// What to do to apps that already exist by name: `Restart` or `Reload`.
+        existing: Option<Action>,
     },
     /// Apply `action` to every process the targets name.
     Act {

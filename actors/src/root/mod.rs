@@ -218,8 +218,8 @@ impl RootState {
             Request::Start {
                 apps,
                 force,
-                restart_existing,
-            } => self.start(myself, apps, force, restart_existing).await,
+                existing,
+            } => self.start(myself, apps, force, existing).await,
             Request::Act {
                 action,
                 targets,

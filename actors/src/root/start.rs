@@ -34,14 +34,14 @@ impl RootState {
         myself: &ActorRef<RootMsg>,
         apps: Vec<AppSpec>,
         force: bool,
-        restart_existing: bool,
+        existing: Option<Action>,
     ) -> Response {
         // Decisions and bookkeeping happen in order; each app's spawns start at once in
         // their own task, so 50 apps start in the time of a few rather than one by one.
         let mut started = Vec::new();
         let mut spawning = Vec::new();
         for spec in apps {
-            match self.start_one(myself, spec, force, restart_existing).await {
+            match self.start_one(myself, spec, force, existing).await {
                 Ok(Started::Done(mut infos)) => started.append(&mut infos),
                 Ok(Started::Spawning(app, records)) => spawning.push(tokio::spawn(async move {
                     ractor::call!(app, AppMsg::Add, records)
@@ -66,7 +66,7 @@ impl RootState {
         myself: &ActorRef<RootMsg>,
         spec: AppSpec,
         force: bool,
-        restart_existing: bool,
+        on_existing: Option<Action>,
     ) -> Result<Started, String> {
         let existing: Vec<ProcessInfo> = self
             .resolve(vec![Target::Name(spec.name.clone())], true)
@@ -76,13 +76,13 @@ impl RootState {
             .collect();
         if !existing.is_empty() && !force {
             let ids: Vec<u32> = existing.iter().map(|p| p.pm_id).collect();
-            if restart_existing {
+            if let Some(action) = on_existing {
                 let update = SpecUpdate {
                     spec: Some(Box::new(spec)),
                     base_env: None,
                 };
                 return self
-                    .act_on_app(Action::Restart, &existing[0].spec.name, ids, update)
+                    .act_on_app(action, &existing[0].spec.name, ids, update)
                     .await
                     .map(Started::Done);
             }

@@ -57,7 +57,12 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
             update_env: true,
             ..Default::default()
         };
-        return super::start::start(ctx, start_args, super::start::Mode::StartOrRestart).await;
+        let mode = if action == Action::Reload {
+            super::start::Mode::StartOrReload
+        } else {
+            super::start::Mode::StartOrRestart
+        };
+        return super::start::start(ctx, start_args, mode).await;
     }
     if matches!(action, Action::Restart | Action::Reload) && !args.update_env {
         ctx.printer

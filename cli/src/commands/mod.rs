@@ -66,7 +66,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::StartOrRestart(args) => {
             start::start(&ctx, args, start::Mode::StartOrRestart).await
         }
-        Command::StartOrReload(args) => start::start(&ctx, args, start::Mode::StartOrRestart).await,
+        Command::StartOrReload(args) => start::start(&ctx, args, start::Mode::StartOrReload).await,
         Command::Stop(args) => manage::act(&ctx, pm2_protocol::Action::Stop, args).await,
         Command::Restart(args) => manage::act(&ctx, pm2_protocol::Action::Restart, args).await,
         Command::Reload(args) => manage::act(&ctx, pm2_protocol::Action::Reload, args).await,

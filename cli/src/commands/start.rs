@@ -17,8 +17,20 @@ use crate::args::StartArgs;
 pub enum Mode {
     /// `pm2 start`.
     Start,
-    /// `startOrRestart` / `startOrReload`.
+    /// `startOrRestart` (and `restart <ecosystem>`).
     StartOrRestart,
+    /// `startOrReload` (and `reload <ecosystem>`).
+    StartOrReload,
+}
+
+impl Mode {
+    /// What happens to apps that already run: PM2 restarts them when a file starts again.
+    fn on_existing(self) -> Action {
+        match self {
+            Mode::StartOrReload => Action::Reload,
+            Mode::Start | Mode::StartOrRestart => Action::Restart,
+        }
+    }
 }
 
 /// Runs a start command for each target in turn.
@@ -36,7 +48,7 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
                 Request::Start {
                     apps,
                     force: args.force,
-                    restart_existing: true,
+                    existing: Some(mode.on_existing()),
                 },
             )
             .await?;
@@ -75,7 +87,7 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
             Request::Start {
                 apps: vec![spec],
                 force: args.force,
-                restart_existing: mode == Mode::StartOrRestart,
+                existing: (mode != Mode::Start).then(|| mode.on_existing()),
             },
         )
         .await?;
