@@ -104,7 +104,8 @@ impl Sockets {
                 env.insert("PM2_LISTEN_FDS".into(), pairs.join(","));
                 env.insert("PM2_KILL_TIMEOUT".into(), spec.kill_timeout_ms.to_string());
                 if let Some(preload) = preload {
-                    let require = format!("--require {}", preload.display());
+                    // Quoted, as NODE_OPTIONS allows, so a PM2_HOME with spaces works.
+                    let require = format!("--require \"{}\"", preload.display());
                     let options = match spec
                         .env
                         .get("NODE_OPTIONS")
