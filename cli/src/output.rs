@@ -25,7 +25,7 @@ impl Printer {
     /// `[PM2] message`.
     pub fn info(&self, message: impl std::fmt::Display) {
         if !self.silent {
-            println!("[PM2] {message}");
+            emit(&format!("[PM2] {message}"));
         }
     }
 
@@ -39,7 +39,7 @@ impl Printer {
     /// Plain text on stdout unless silent.
     pub fn text(&self, text: impl std::fmt::Display) {
         if !self.silent {
-            println!("{text}");
+            emit(&text.to_string());
         }
     }
 }
@@ -47,4 +47,14 @@ impl Printer {
 /// `[PM2][ERROR] message` on stderr: the one line a failure prints.
 pub fn error(message: impl std::fmt::Display) {
     eprintln!("[PM2][ERROR] {message}");
+}
+
+/// Prints one line on stdout. A closed stdout (`pm2 jlist | head`) ends the command quietly,
+/// as it does for other Unix tools, instead of a panic.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
+        std::process::exit(0);
+    }
 }

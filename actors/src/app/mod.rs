@@ -251,12 +251,27 @@ impl AppState {
     ) {
         let entries = self.entries(&ids);
         let myself = myself.clone();
+        let proxy = match &self.args.sockets {
+            Some((sockets, Handover::Proxy)) => Some(sockets.clone()),
+            _ => None,
+        };
         tokio::spawn(async move {
             let results = if action == Action::Reload {
-                // One instance at a time, so the others keep serving.
+                // One instance at a time, so the others keep serving. Behind the proxy an
+                // instance is first taken out of rotation and drained.
                 let mut results = Vec::with_capacity(entries.len());
                 for (pm_id, entry) in entries {
+                    let instance = entry.store.lock().instance;
+                    if let Some(sockets) = &proxy {
+                        drain(sockets, instance, &entry).await;
+                    }
+                    let listen_timeout = entry.store.lock().spec.listen_timeout_ms;
                     results.push(act_on(pm_id, entry, action, update.clone()).await);
+                    if let Some(sockets) = &proxy {
+                        // Ready behind the proxy means its port accepts.
+                        wait_listening(sockets, instance, listen_timeout).await;
+                        sockets.resume(instance);
+                    }
                 }
                 results
             } else {
@@ -275,6 +290,33 @@ impl AppState {
             }
             let _ = reply.send(results);
         });
+    }
+}
+
+/// Takes a proxied instance out of rotation and waits (at most its `kill_timeout`) until
+/// the connections the proxy has open to it are done.
+async fn drain(sockets: &Sockets, instance: u32, entry: &ProcEntry) {
+    sockets.pause(instance);
+    let grace = Duration::from_millis(entry.store.lock().spec.kill_timeout_ms);
+    let deadline = tokio::time::Instant::now() + grace;
+    while sockets.active(instance) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits (at most `timeout_ms`) until a proxied instance accepts connections.
+async fn wait_listening(sockets: &Sockets, instance: u32, timeout_ms: u64) {
+    let Some(port) = sockets.backend(instance) else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            if !crate::balancer::is_self_connection(&stream) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

@@ -9,12 +9,14 @@
 
 mod proxy;
 
-use std::collections::BTreeMap;
+pub use proxy::is_self_connection;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::TcpListener;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pm2_protocol::{AppSpec, Handover};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -31,6 +33,14 @@ pub struct Sockets {
     listeners: Vec<(u16, TcpListener)>,
     /// How many instances the proxy spreads connections over.
     instances: AtomicU32,
+    /// Proxy routing: instances taken out of rotation, and connections open to each.
+    routing: Mutex<Routing>,
+}
+
+#[derive(Debug, Default)]
+struct Routing {
+    paused: HashSet<u32>,
+    active: HashMap<u32, u32>,
 }
 
 /// Why a cluster app's port cannot be served.
@@ -67,6 +77,7 @@ impl Sockets {
         Ok(Sockets {
             listeners,
             instances: AtomicU32::new(spec.instances),
+            routing: Mutex::default(),
         })
     }
 
@@ -82,6 +93,46 @@ impl Sockets {
 
     fn instances(&self) -> u32 {
         self.instances.load(Ordering::Relaxed).max(1)
+    }
+
+    fn routing(&self) -> std::sync::MutexGuard<'_, Routing> {
+        self.routing.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes an instance out of the proxy's rotation (before it is replaced).
+    pub fn pause(&self, instance: u32) {
+        self.routing().paused.insert(instance);
+    }
+
+    /// Puts an instance back into rotation.
+    pub fn resume(&self, instance: u32) {
+        self.routing().paused.remove(&instance);
+    }
+
+    /// The port an instance serves behind the proxy.
+    pub fn backend(&self, instance: u32) -> Option<u16> {
+        self.listeners
+            .first()
+            .map(|(port, _)| backend_port(*port, instance))
+    }
+
+    /// Connections the proxy has open to an instance.
+    pub fn active(&self, instance: u32) -> u32 {
+        self.routing().active.get(&instance).copied().unwrap_or(0)
+    }
+
+    /// Whether the proxy may send a new connection to an instance.
+    fn routable(&self, instance: u32) -> bool {
+        !self.routing().paused.contains(&instance)
+    }
+
+    /// Counts a connection to an instance until the guard is dropped.
+    fn open(self: &Arc<Self>, instance: u32) -> ActiveGuard {
+        *self.routing().active.entry(instance).or_default() += 1;
+        ActiveGuard {
+            sockets: self.clone(),
+            instance,
+        }
     }
 
     /// The environment an instance needs to find its sockets.
@@ -124,6 +175,20 @@ impl Sockets {
             }
         }
         env
+    }
+}
+
+/// One open proxied connection, counted while it lives.
+struct ActiveGuard {
+    sockets: Arc<Sockets>,
+    instance: u32,
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        if let Some(count) = self.sockets.routing().active.get_mut(&self.instance) {
+            *count = count.saturating_sub(1);
+        }
     }
 }
 

@@ -28,19 +28,37 @@ pub fn serve(
             let next = next.clone();
             tokio::spawn(async move {
                 let instances = sockets.instances();
-                for _ in 0..instances {
-                    let instance = next.fetch_add(1, Ordering::Relaxed) % instances;
-                    if let Ok(backend) =
-                        TcpStream::connect(("127.0.0.1", backend_port(port, instance))).await
-                    {
-                        forward(client, backend).await;
-                        return;
+                // One draw per connection, then each instance once from there: other
+                // connections drawing meanwhile cannot make this one skip an instance.
+                let start = next.fetch_add(1, Ordering::Relaxed);
+                for k in 0..instances {
+                    let instance = start.wrapping_add(k) % instances;
+                    if !sockets.routable(instance) {
+                        continue;
                     }
+                    let Ok(backend) =
+                        TcpStream::connect(("127.0.0.1", backend_port(port, instance))).await
+                    else {
+                        continue;
+                    };
+                    // With no listener on an ephemeral-range port, Linux may hand the
+                    // connection that same port as its source: a connection to itself.
+                    if is_self_connection(&backend) {
+                        continue;
+                    }
+                    let _counted = sockets.open(instance);
+                    forward(client, backend).await;
+                    return;
                 }
                 tracing::warn!(port, "no instance answered: connection dropped");
             });
         }
     })
+}
+
+/// A TCP connection to itself (see [`serve`]): nobody listens on that port.
+pub fn is_self_connection(stream: &TcpStream) -> bool {
+    matches!((stream.local_addr(), stream.peer_addr()), (Ok(local), Ok(peer)) if local == peer)
 }
 
 async fn forward(mut client: TcpStream, mut backend: TcpStream) {

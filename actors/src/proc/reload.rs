@@ -5,7 +5,7 @@
 //! the old one is asked to stop gracefully. If the new one exits first, the old one stays
 //! and the reload is reported as failed.
 
-use pm2_protocol::{ExecMode, ProcessInfo, Status};
+use pm2_protocol::{ExecMode, Handover, ProcessInfo, Status};
 use ractor::{ActorRef, RpcReplyPort};
 
 use super::messages::{ProcMsg, SpecUpdate};
@@ -22,8 +22,11 @@ impl ProcState {
     ) {
         let (cluster, running, reloading) = {
             let record = self.args.store.lock();
+            // Behind the proxy each instance owns its port, so a second process cannot
+            // start beside it: a proxied instance restarts, and the proxy skips it meanwhile.
             (
-                record.spec.exec_mode == ExecMode::Cluster,
+                record.spec.exec_mode == ExecMode::Cluster
+                    && record.spec.handover == Handover::Inherit,
                 record.running.is_some() && record.status == Status::Online,
                 record.draining.is_some(),
             )
@@ -96,6 +99,8 @@ impl ProcState {
             let mut record = self.args.store.lock();
             record.running = record.draining.take();
             record.status = Status::Online;
+            // The old process still serves: no restart happened.
+            record.counters.restart_time = record.counters.restart_time.saturating_sub(1);
             let why = match (exit.code, exit.signal) {
                 (Some(code), _) => format!("exited with code {code}"),
                 (None, Some(signal)) => format!("was killed by signal {signal}"),

@@ -99,24 +99,34 @@ pub async fn scale(ctx: &Context, name: String, number: String) -> Result<()> {
         anyhow::bail!("invalid number of processes {number:?}: expected N, +N or -N");
     };
     let mut client = ctx.client().await?;
-    let changed = processes(
+    let before = processes(
         ask(
             &mut client,
-            Request::Scale {
-                name: name.clone(),
-                to,
+            Request::Describe {
+                targets: vec![pm2_protocol::Target::Name(name.clone())],
+                allow_empty: true,
             },
         )
         .await?,
-    )?;
-    match to {
-        pm2_protocol::ScaleTo::By(delta) if delta < 0 => {
-            ctx.printer.info("Scaling down application")
-        }
-        _ if changed.is_empty() => ctx
+    )?
+    .iter()
+    .filter(|p| p.spec.name == name)
+    .count() as u32;
+    let after = to.from(before);
+    ask(
+        &mut client,
+        Request::Scale {
+            name: name.clone(),
+            to,
+        },
+    )
+    .await?;
+    match after.cmp(&before) {
+        std::cmp::Ordering::Greater => ctx.printer.info("Scaling up application"),
+        std::cmp::Ordering::Less => ctx.printer.info("Scaling down application"),
+        std::cmp::Ordering::Equal => ctx
             .printer
-            .info(format!("{name} already has that many processes")),
-        _ => ctx.printer.info("Scaling up application"),
+            .info(format!("{name} already has {after} processes")),
     }
     show::print_table(ctx, &mut client).await
 }

@@ -5,6 +5,7 @@ use pm2_protocol::{Request, Response, Target};
 
 use super::{ask, processes, Context};
 use crate::client::Client;
+use crate::output::emit;
 use crate::render;
 
 fn now_ms() -> i64 {
@@ -21,7 +22,7 @@ pub async fn print_table(ctx: &Context, client: &mut Client) -> Result<()> {
     }
     let list = processes(ask(client, Request::List).await?)?;
     let table = render::table(&list, now_ms(), ctx.printer.color);
-    println!("{}", table.trim_end_matches('\n'));
+    emit(table.trim_end_matches('\n'));
     Ok(())
 }
 
@@ -35,7 +36,7 @@ pub async fn list(ctx: &Context) -> Result<()> {
 pub async fn jlist(ctx: &Context) -> Result<()> {
     let mut client = ctx.client().await?;
     let list = processes(ask(&mut client, Request::List).await?)?;
-    println!("{}", render::jlist(&list, now_ms()));
+    emit(&render::jlist(&list, now_ms()).to_string());
     Ok(())
 }
 
@@ -43,7 +44,7 @@ pub async fn jlist(ctx: &Context) -> Result<()> {
 pub async fn prettylist(ctx: &Context) -> Result<()> {
     let mut client = ctx.client().await?;
     let list = processes(ask(&mut client, Request::List).await?)?;
-    println!("{}", render::prettylist(&list, now_ms()));
+    emit(&render::prettylist(&list, now_ms()));
     Ok(())
 }
 
@@ -62,10 +63,7 @@ pub async fn describe(ctx: &Context, words: Vec<String>) -> Result<()> {
         .await?,
     )?;
     for p in &list {
-        println!(
-            "{}",
-            render::describe(p, now_ms(), ctx.printer.color).trim_end_matches('\n')
-        );
+        emit(render::describe(p, now_ms(), ctx.printer.color).trim_end_matches('\n'));
     }
     Ok(())
 }
@@ -93,7 +91,7 @@ pub async fn pid(ctx: &Context, name: Option<String>) -> Result<()> {
         .map(|p| p.pid.unwrap_or(0).to_string())
         .collect();
     // As PM2: the pids joined by newlines, so an unknown name prints one empty line.
-    println!("{}", pids.join("\n"));
+    emit(&pids.join("\n"));
     Ok(())
 }
 
@@ -105,7 +103,7 @@ pub async fn id(ctx: &Context, name: String) -> Result<()> {
         .iter()
         .map(|p| p.pm_id.into())
         .collect();
-    println!("{}", render::inspect(&serde_json::Value::Array(ids)));
+    emit(&render::inspect(&serde_json::Value::Array(ids)));
     Ok(())
 }
 
@@ -113,7 +111,7 @@ pub async fn id(ctx: &Context, name: String) -> Result<()> {
 pub async fn ping(ctx: &Context) -> Result<()> {
     let mut client = ctx.client().await?;
     match ask(&mut client, Request::Ping).await? {
-        Response::Pong { .. } => println!("{{ msg: 'pong' }}"),
+        Response::Pong { .. } => emit("{ msg: 'pong' }"),
         other => anyhow::bail!("unexpected answer to ping: {other:?}"),
     }
     Ok(())
