@@ -11,11 +11,14 @@ Standard library only. See README.md in this folder for what each row means.
 import argparse
 import datetime
 import glob
+import http.client
 import json
 import os
+import re
 import platform
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +56,193 @@ async function main() {{
   setInterval(() => {{}}, 1 << 30);
 }}
 main();
+"""
+
+
+HTTP_INSTANCES = 2  # `pm2 start server.js -i 2`
+HTTP_APP = "server"  # the app's name (from server.js)
+# The server, unmodified (no preload or PM2 API of its own), with its port written in.
+HTTP_SERVER = "require('http').createServer((q, s) => {{ s.end('ok'); }}).listen({port});\n"
+LOAD_TIMEOUT_S = 5  # a request unanswered this long counts as failed (both generators)
+LOAD_JS = r"""'use strict';
+// HTTP/1.1 load generator for the pm2 bench. Node standard library only; 127.0.0.1 only.
+// usage: node load.js PORT keepalive|close CONNECTIONS MAX_MS [TIMEOUT_MS]
+// CONNECTIONS loops each keep one request in flight: GET / on a raw TCP socket, response
+// parsed (Content-Length or chunked; anything else is malformed). keepalive: the socket is reused until the
+// server answers `Connection: close` or closes it; close: every request sends
+// `Connection: close` on a new connection. Failed = connection refused/reset/closed with a
+// request in flight, timeout (TIMEOUT_MS, default 5 s), malformed or non-200 response. Stops at MAX_MS, on
+// SIGTERM or SIGINT; requests in flight then are completed or time out, and are counted (any
+// still unanswered after TIMEOUT_MS + 1 s count as failed); the rate only counts the
+// responses before the stop. Prints one JSON line.
+const net = require('net');
+
+const port = Number(process.argv[2]);
+const keepAlive = process.argv[3] !== 'close';
+const connections = Number(process.argv[4] || 8);
+const maxMs = Number(process.argv[5] || 5000);
+if (!(port > 0 && port < 65536) || !(connections > 0) || !(maxMs > 0)) {
+  process.stderr.write('usage: node load.js PORT keepalive|close CONNECTIONS MAX_MS [TIMEOUT_MS]\n');
+  process.exit(2);
+}
+const REQUEST = Buffer.from(
+  `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` + (keepAlive ? '' : 'Connection: close\r\n') + '\r\n');
+const TIMEOUT_MS = Number(process.argv[6] || 5000);
+
+const stats = { ok: 0, okBeforeStop: 0, failed: 0, errors: {}, connects: 0, closeHeaders: 0, ms: 0 };
+const started = process.hrtime.bigint();
+let stopping = false;
+let running = connections;
+
+function fail(kind) {
+  stats.failed++;
+  stats.errors[kind] = (stats.errors[kind] || 0) + 1;
+}
+
+function loop() {
+  let socket = null;
+  let buf = null; // unparsed bytes of the current response
+  let inFlight = false;
+  let timer = null;
+
+  function next() {
+    if (stopping) {
+      if (socket) socket.destroy();
+      socket = null;
+      if (--running === 0) finish();
+      return;
+    }
+    if (!socket) connect();
+    send();
+  }
+
+  function connect() {
+    stats.connects++;
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.setNoDelay(true);
+    s.on('data', (d) => { if (s === socket) onData(d); });
+    s.on('error', (e) => { if (s === socket) broken(e.code || e.message); });
+    s.on('end', () => { if (s === socket) broken(inFlight && buf && buf.length ? 'closed mid-response' : 'closed'); });
+    s.on('close', () => { if (s === socket) broken('closed'); });
+    socket = s;
+  }
+
+  function send() {
+    buf = null;
+    inFlight = true;
+    socket.write(REQUEST);
+    timer = setTimeout(() => broken('timeout'), TIMEOUT_MS);
+  }
+
+  function done(ok, kind, closeAfter) {
+    clearTimeout(timer);
+    inFlight = false;
+    if (ok) {
+      stats.ok++;
+      if (!stopping) stats.okBeforeStop++;
+    } else {
+      fail(kind);
+    }
+    if (closeAfter || !keepAlive || !ok) {
+      const s = socket;
+      socket = null;
+      if (s) s.destroy();
+    }
+    next();
+  }
+
+  function broken(kind) {
+    if (!socket) return;
+    const s = socket;
+    socket = null;
+    s.destroy();
+    if (inFlight) {
+      done(false, kind, true);
+    }
+    // not in flight: the loop is between requests and reconnects on its own
+  }
+
+  function onData(d) {
+    if (!inFlight) { broken('unexpected data'); return; }
+    buf = buf ? Buffer.concat([buf, d]) : d;
+    const r = parse(buf);
+    if (r === null) return; // need more
+    if (r.error) { done(false, r.error, true); return; }
+    if (r.rest) { done(false, 'extra data', true); return; }
+    if (r.close) stats.closeHeaders++;
+    if (r.status !== 200) done(false, 'status ' + r.status, r.close);
+    else done(true, null, r.close);
+  }
+
+  next();
+}
+
+// Returns null when incomplete, {error} when malformed, else {status, close, rest}.
+function parse(b) {
+  const end = b.indexOf('\r\n\r\n');
+  if (end < 0) return b.length > 65536 ? { error: 'header too large' } : null;
+  const head = b.toString('latin1', 0, end);
+  const lines = head.split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+  if (!m) return { error: 'bad status line' };
+  let length = -1;
+  let chunked = false;
+  let close = /^HTTP\/1\.0/.test(lines[0]);
+  for (let i = 1; i < lines.length; i++) {
+    const colon = lines[i].indexOf(':');
+    if (colon < 0) continue;
+    const name = lines[i].slice(0, colon).trim().toLowerCase();
+    const value = lines[i].slice(colon + 1).trim().toLowerCase();
+    if (name === 'content-length') length = Number(value);
+    else if (name === 'transfer-encoding') chunked = value.includes('chunked');
+    else if (name === 'connection') close = value.split(',').some((t) => t.trim() === 'close');
+  }
+  let at = end + 4;
+  if (chunked) {
+    for (;;) {
+      const eol = b.indexOf('\r\n', at);
+      if (eol < 0) return null;
+      const size = parseInt(b.toString('latin1', at, eol), 16);
+      if (!(size >= 0)) return { error: 'bad chunk' };
+      if (b.length < eol + 2 + size + 2) return null;
+      at = eol + 2 + size + 2;
+      if (size === 0) break; // no trailers from Node's http server without addTrailers
+    }
+  } else if (length >= 0) {
+    if (b.length < at + length) return null;
+    at += length;
+  } else {
+    return { error: 'no length' };
+  }
+  return { status: Number(m[1]), close, rest: b.length > at };
+}
+
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  stats.ms = Number(process.hrtime.bigint() - started) / 1e6;
+  setTimeout(() => {
+    if (running > 0) {
+      stats.failed += running;
+      stats.errors['unanswered at the end'] = running;
+    }
+    finish();
+  }, TIMEOUT_MS + 1000).unref();
+}
+
+let finished = false;
+function finish() {
+  if (finished) return;
+  finished = true;
+  if (!stats.ms) stats.ms = Number(process.hrtime.bigint() - started) / 1e6;
+  stats.rps = stats.okBeforeStop / (stats.ms / 1000);
+  process.stdout.write(JSON.stringify(stats) + '\n', () => process.exit(0));
+}
+
+setTimeout(stop, maxMs);
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+for (let i = 0; i < connections; i++) loop();
 """
 
 
@@ -248,8 +438,9 @@ class Impl:
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def run(self, *args, timeout=60, check=True):
-        r = subprocess.run([self.bin, *args], env=self.env, cwd=self.dir, stdin=subprocess.DEVNULL,
+    def run(self, *args, timeout=60, check=True, env=None):
+        r = subprocess.run([self.bin, *args], env=dict(self.env, **(env or {})), cwd=self.dir,
+                           stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise BenchError(f"{self.label}: pm2 {' '.join(args)} exited {r.returncode}: "
@@ -575,9 +766,330 @@ def measure_logs(impl, cfg, res, dpid):
         raise BenchError(f"{impl.label}: daemon pid changed")
 
 
+# ---------------------------------------------------------------- HTTP (cluster mode)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
+
+
+def http_ok(port):
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/")
+            r = conn.getresponse()
+            return r.status == 200 and r.read() == b"ok"
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+def established_inodes(port):
+    """Socket inodes of the established TCP connections whose local port is `port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if len(cols) > 9 and cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(cols[9])
+    return inodes
+
+
+def connections_by_pid(pids, port):
+    """How many of the established connections to `port` each pid holds."""
+    inodes = established_inodes(port)
+    out = {}
+    for pid in pids:
+        n = 0
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                n += 1
+        out[pid] = n
+    return out
+
+
+def cpu_ns_any(pid):
+    ns = cpu_clock_ns(pid)
+    if ns is None:
+        try:
+            ns = cpu_ticks(pid) * 1e9 / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            return None
+    return ns
+
+
+class CpuWatch:
+    """CPU used by a few processes between start() and stop(), in % of one CPU."""
+
+    def __init__(self, named_pids):
+        self.named = named_pids  # [(label, pid)]
+        self.t0 = self.c0 = None
+
+    def start(self):
+        self.t0 = time.monotonic()
+        self.c0 = {pid: cpu_ns_any(pid) for _, pid in self.named}
+
+    def stop(self):
+        span = time.monotonic() - self.t0
+        parts = []
+        for label, pid in self.named:
+            c1, c0 = cpu_ns_any(pid), self.c0.get(pid)
+            if c0 is not None and c1 is not None and span > 0:
+                parts.append(f"{label} {(c1 - c0) / 1e9 / span * 100:.0f} %")
+        return ", ".join(parts)
+
+
+class Load:
+    """One load generator run against 127.0.0.1:port: the bench's node script, or wrk."""
+
+    def __init__(self, cfg, port, mode, max_s, tool=None):
+        self.tool = tool or cfg.load
+        self.max_s = max_s
+        if self.tool == "wrk":
+            cmd = [cfg.wrk, "-t1", f"-c{cfg.http_conns}", f"-d{max_s:g}s", f"--timeout={LOAD_TIMEOUT_S}s"]
+            if mode == "close":
+                cmd += ["-H", "Connection: close"]
+            cmd.append(f"http://127.0.0.1:{port}/")
+        else:
+            cmd = [cfg.node, cfg.load_js, str(port), mode, str(cfg.http_conns),
+                   str(int(max_s * 1000)), str(LOAD_TIMEOUT_S * 1000)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=cfg.tag_env,
+                                     cwd=os.path.dirname(cfg.load_js))
+
+    def finish(self, stop=False):
+        """Waits for the end (or stops the node generator now); returns
+        dict(ok, failed, errors, rps[, connects])."""
+        if stop and self.tool == "node" and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.proc.communicate(timeout=self.max_s + LOAD_TIMEOUT_S + 30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise BenchError(f"load generator ({self.tool}) did not finish")
+        if self.tool == "wrk":
+            return parse_wrk(out, err)
+        try:
+            data = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise BenchError(f"load generator printed no result: {out[-300:]!r} {err[-300:]!r}")
+        return dict(ok=data["ok"], failed=data["failed"], errors=data["errors"], rps=data["rps"],
+                    connects=data["connects"])
+
+
+def parse_wrk(out, err):
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)\b", out)
+    if not m:
+        raise BenchError(f"unexpected wrk output: {out[-500:]!r} {err[-300:]!r}")
+    n = int(m.group(1))
+    secs = float(m.group(2)) * {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60}[m.group(3)]
+    errors = {}
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if sock:
+        for kind, value in zip(("connect", "read", "write", "timeout"), sock.groups()):
+            if int(value):
+                errors[kind] = int(value)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx and int(non2xx.group(1)):
+        errors["non-2xx/3xx"] = int(non2xx.group(1))
+    bad = errors.get("non-2xx/3xx", 0)
+    return dict(ok=n - bad, failed=sum(errors.values()), errors=errors, rps=(n - bad) / secs if secs else 0)
+
+
+def describe_load(r):
+    s = f"{r['rps']:,.0f} req/s, {r['ok']:,} ok, {r['failed']} failed"
+    if r["errors"]:
+        s += " (" + ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items(), key=lambda kv: -kv[1])) + ")"
+    if "connects" in r:
+        s += f", {r['connects']:,} connections"
+    return s
+
+
+HTTP_ERRORS = (BenchError, subprocess.SubprocessError, OSError, ValueError, KeyError)
+
+
+class Cluster:
+    """One implementation's `pm2 start server.js -i 2`."""
+
+    def __init__(self, impl, cfg):
+        self.impl = impl
+        self.port = free_port()
+        server = impl.path("server.js")
+        with open(server, "w") as f:
+            f.write(HTTP_SERVER.format(port=self.port))
+        # ours is told the port by the caller's PORT (its balancer binds it once); PM2's master
+        # learns it from the workers' listen()
+        impl.run("start", server, "-i", str(HTTP_INSTANCES),
+                 env=None if impl.key == "pm2" else {"PORT": str(self.port)})
+        wait_until(lambda: len(self.instances()) >= HTTP_INSTANCES, 30,
+                   f"{impl.label}: {HTTP_INSTANCES} instances online")
+        wait_until(lambda: http_ok(self.port), 30, f"{impl.label}: cluster app answering on {self.port}", 0.05)
+        modes = [p.get("pm2_env", {}).get("exec_mode") for p in self.instances()]
+        if any(m != "cluster_mode" for m in modes):
+            raise BenchError(f"{impl.label}: instances not in cluster mode: {modes}")
+        self.dpid = wait_until(impl.daemon_pid, 10, f"{impl.label} pm2.pid")
+
+    def instances(self):
+        return [p for p in self.impl.online() if p.get("name") == HTTP_APP and p.get("pid")]
+
+    def pids(self):
+        return sorted(p["pid"] for p in self.instances())
+
+    def processes(self):
+        return [("daemon", self.dpid)] + [(f"instance {p}", p) for p in self.pids()]
+
+
+def measure_http(impls, cfg, results, errors, root):
+    """Cluster mode (`-i 2`) of each implementation and the same server run directly, all up
+    at once, requests/s runs interleaved; then reloads under load (see README)."""
+    cfg.load_js = os.path.join(root, "load.js")
+    with open(cfg.load_js, "w") as f:
+        f.write(LOAD_JS)
+    keys = [k for k, _t, _u in ROWS if k.startswith(("http_", "reload_"))]
+
+    clusters = {}
+    for impl in impls:
+        try:
+            clusters[impl.key] = Cluster(impl, cfg)
+        except HTTP_ERRORS as e:
+            errors.append(f"{impl.label}: HTTP: {e}")
+            log(f"ERROR {impl.label}: HTTP: {e}")
+            for key in keys:
+                results.setdefault(impl.key, {})[key] = "failed"
+    if not clusters:
+        return
+    time.sleep(1)  # every instance listening
+
+    direct_dir = os.path.join(root, "direct")
+    os.makedirs(direct_dir)
+    direct_port = free_port()
+    with open(os.path.join(direct_dir, "server.js"), "w") as f:
+        f.write(HTTP_SERVER.format(port=direct_port))
+    direct = subprocess.Popen([cfg.node, "server.js"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=cfg.tag_env, cwd=direct_dir)
+    samples = {}
+    try:
+        wait_until(lambda: http_ok(direct_port), 30, "direct server answering", 0.05)
+        targets = [("direct", "direct", direct_port, lambda: [("server", direct.pid)])]
+        targets += [(key, c.impl.label, c.port, c.processes) for key, c in clusters.items()]
+        for mode in ("keepalive", "close"):
+            for rnd in range(cfg.http_rounds):
+                shift = rnd % len(targets)  # who goes first changes every round
+                for who, label, port, processes in targets[shift:] + targets[:shift]:
+                    try:
+                        r = rate_run(cfg, label, mode, port, processes())
+                    except HTTP_ERRORS as e:
+                        if who == "direct":
+                            raise
+                        errors.append(f"{label}: HTTP {mode}: {e}")
+                        log(f"ERROR {label}: HTTP {mode}: {e}")
+                        r = None
+                    samples.setdefault((who, mode), []).append(r)
+    finally:
+        direct.kill()
+        direct.wait()
+
+    def summary(runs):
+        if not runs or any(r is None for r in runs):
+            return "failed"
+        rates = sorted(r["rps"] for r in runs)
+        errs = {}
+        for r in runs:
+            for k, v in r["errors"].items():
+                errs[k] = errs.get(k, 0) + v
+        return dict(rps=statistics.median(rates), rates=[r["rps"] for r in runs],
+                    failed=sum(r["failed"] for r in runs), errors=errs)
+
+    for key, cluster in clusters.items():
+        res = results.setdefault(key, {})
+        for mode in ("keepalive", "close"):
+            res[f"http_{mode}"] = summary(samples.get((key, mode)))
+            res[f"http_{mode}_direct"] = summary(samples.get(("direct", mode)))
+    for mode in ("keepalive", "close"):
+        for key, cluster in clusters.items():
+            try:
+                results[key][f"reload_{mode}"] = reload_under_load(cluster, cfg, mode)
+            except HTTP_ERRORS as e:
+                errors.append(f"{cluster.impl.label}: reload under {mode} load: {e}")
+                log(f"ERROR {cluster.impl.label}: reload under {mode} load: {e}")
+                results[key][f"reload_{mode}"] = "failed"
+    for cluster in clusters.values():
+        cluster.impl.run("delete", HTTP_APP, check=False)
+
+
+def rate_run(cfg, label, mode, port, processes):
+    """One requests/s run; logs CPU use and (keep-alive) how the connections are spread."""
+    load = Load(cfg, port, mode, cfg.http_secs)
+    watch = CpuWatch(processes + [("generator", load.proc.pid)])
+    time.sleep(0.2)
+    watch.start()
+    time.sleep(max(0.0, cfg.http_secs / 2 - 0.2))
+    spread = connections_by_pid([pid for _, pid in processes], port) if mode == "keepalive" else None
+    time.sleep(max(0.0, cfg.http_secs / 2 - 0.5))
+    cpu = watch.stop()
+    r = load.finish()
+    log(f"{label}: {mode}: {describe_load(r)}; CPU {cpu}"
+        + (f"; connections by pid {spread}" if spread is not None else ""))
+    return r
+
+
+def reload_under_load(cluster, cfg, mode):
+    """`pm2 reload` twice while the node generator runs; every instance must be replaced."""
+    impl = cluster.impl
+    load = Load(cfg, cluster.port, mode, 120, tool="node")  # stopped below, long before 120 s
+    try:
+        time.sleep(1)
+        durations = []
+        for i in range(cfg.reloads):
+            old = cluster.pids()
+            if len(old) < HTTP_INSTANCES:
+                raise BenchError(f"{len(old)} instances online before reload {i + 1}")
+            t0 = time.monotonic()
+            impl.run("reload", HTTP_APP, timeout=120)
+            durations.append(time.monotonic() - t0)
+            wait_until(lambda: not any(alive(p) for p in old), 30,
+                       f"old instances {old} to exit after reload {i + 1}", 0.02)
+
+            def replaced():
+                new = cluster.pids()
+                return new if len(new) >= HTTP_INSTANCES and not set(new) & set(old) else None
+
+            new = wait_until(replaced, 30, f"{HTTP_INSTANCES} new instances online after reload {i + 1}", 0.05)
+            log(f"{impl.label}: reload {i + 1} under {mode} load returned after {durations[-1] * 1000:.0f} ms; "
+                f"pids {old} -> {new}")
+            time.sleep(1)
+    except BaseException:
+        load.finish(stop=True)
+        raise
+    r = load.finish(stop=True)
+    r["reloads"] = durations
+    log(f"{impl.label}: reload under {mode} load: {describe_load(r)}")
+    return r
+
+
 def cleanup(impl):
-    impl.kill(timeout=30)
-    # anything we started that survived: the daemon, apps, CLIs (all carry our tag)
+    if impl.daemon_pid():  # (PM2's `pm2 kill` would first spawn a daemon when none runs)
+        impl.kill(timeout=30)
+    # anything we started that survived: the daemon, apps, CLIs (all carry our tag; the
+    # implementations share it, so every daemon must have been killed before this sweep)
     for pid in sorted(tagged_pids(impl.env[TAG_VAR])):
         try:
             os.kill(pid, signal.SIGKILL)
@@ -603,7 +1115,21 @@ ROWS = [
      "lines/s"),
     ("loggrowth", "Daemon RSS growth after logging {lines_k}k lines (before → after; peak while logging)",
      "MiB"),
+    ("http_keepalive", "HTTP keep-alive, `-i 2`: requests/s, {conns} connections, median of {rounds} × {secs:g} s "
+                       "(higher is better)", "req/s"),
+    ("http_keepalive_direct", "… the same server run directly (one `node server.js`, no manager; "
+                              "runs taken in turn with the two above)", "req/s"),
+    ("http_close", "HTTP `Connection: close`, `-i 2`: requests/s, {conns} concurrent clients, median of "
+                   "{rounds} × {secs:g} s (higher is better)", "req/s"),
+    ("http_close_direct", "… the same server run directly (one `node server.js`, no manager; "
+                          "runs taken in turn with the two above)", "req/s"),
+    ("reload_keepalive", "Failed requests during {reloads} × `pm2 reload` under keep-alive load "
+                         "({conns} connections; node generator)", "failed"),
+    ("reload_close", "Failed requests during {reloads} × `pm2 reload` under `Connection: close` load "
+                     "({conns} clients; node generator)", "failed"),
 ]
+
+HTTP_TARGETS = {"http_keepalive": 1.0, "http_close": 1.5}  # ours / PM2, from the issue
 
 
 def fmt(key, value, res):
@@ -613,6 +1139,17 @@ def fmt(key, value, res):
         return "failed"
     if key == "cpu_ns":
         return f"{value:.1f} ms ({value / 100:.3f} %)"
+    if key.startswith("http_"):
+        out = f"{value['rps']:,.0f} req/s"
+        if value["failed"]:
+            out += f" ({value['failed']} failed)"
+        return out
+    if key.startswith("reload_"):
+        out = f"{value['failed']} failed of {value['ok'] + value['failed']:,}"
+        if value["errors"]:
+            out += " (" + ", ".join(f"{k} {v}" for k, v in sorted(value["errors"].items(),
+                                                                  key=lambda kv: -kv[1])) + ")"
+        return out + "; reloads took " + " + ".join(f"{d:.2f}" for d in value["reloads"]) + " s"
     if key in ("lograte", "logdirect"):
         return f"{value:,.0f} lines/s"
     if key == "loggrowth":
@@ -640,6 +1177,23 @@ def ratio(key, ours, theirs, res_ours, res_pm2):
             if isinstance(rate, (int, float)) and isinstance(direct, (int, float)) and direct > 0:
                 parts.append(f"{label} = {100 * rate / direct:.0f} % of direct")
         return "; ".join(parts) or "—"
+    if key.endswith("_direct") and key.startswith("http_"):
+        base = key[:-len("_direct")]
+        parts = []
+        for label, res in (("ours", res_ours), ("PM2", res_pm2)):
+            rate, direct = res.get(base), res.get(key)
+            if isinstance(rate, dict) and isinstance(direct, dict) and direct["rps"] > 0:
+                parts.append(f"{label} = {100 * rate['rps'] / direct['rps']:.0f} % of direct")
+        return "; ".join(parts) or "—"
+    if key in HTTP_TARGETS:
+        if not isinstance(ours, dict) or not isinstance(theirs, dict) or theirs["rps"] <= 0:
+            return "—"
+        x = ours["rps"] / theirs["rps"]
+        return f"{x:.2f}× (target ≥ {HTTP_TARGETS[key]:g}×: {'met' if x >= HTTP_TARGETS[key] else 'missed'})"
+    if key.startswith("reload_"):
+        if not isinstance(ours, dict):
+            return "—"
+        return f"target 0: {'met' if ours['failed'] == 0 else 'missed'}"
     if not isinstance(ours, (int, float)) or not isinstance(theirs, (int, float)):
         return "—"
     if key == "lograte":  # throughput: higher is better
@@ -676,8 +1230,10 @@ def report(cfg, results, versions, errors):
         f"- machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu_model()}, "
         f"{platform.system()} {platform.release()}",
         f"- ours: {versions.get('ours', '—')}; PM2: {versions.get('pm2', '—')}",
-        f"- mode: {'quick' if cfg.quick else 'full'}; lower is better except log throughput (lines/s); "
+        f"- mode: {'quick' if cfg.quick else 'full'}; lower is better except throughput (lines/s, req/s); "
         "ratio = how many times better we are: PM2 / ours, ours / PM2 for throughput",
+        f"- HTTP load: {cfg.load_desc}, on the same machine as the servers (it competes with them for the "
+        f"{len(os.sched_getaffinity(0))} CPUs); reloads always with the node generator",
         "",
         "| metric | ours | PM2 | ratio |",
         "|---|---:|---:|---:|",
@@ -686,7 +1242,9 @@ def report(cfg, results, versions, errors):
     rp = results.get("pm2", {})
     for key, title, _unit in ROWS:
         title = title.format(apps=cfg.apps, cold=cfg.cold, jlist=cfg.jlist, crash=cfg.crash, window=window,
-                             lines_k=LOG_LINES // 1000, width=LOG_WIDTH, logruns=LOG_RUNS)
+                             lines_k=LOG_LINES // 1000, width=LOG_WIDTH, logruns=LOG_RUNS,
+                             conns=cfg.http_conns, secs=cfg.http_secs, reloads=cfg.reloads,
+                             rounds=cfg.http_rounds)
         lines.append(f"| {title} | {fmt(key, ro.get(key), ro)} | {fmt(key, rp.get(key), rp)} "
                      f"| {ratio(key, ro.get(key), rp.get(key), ro, rp)} |")
     if errors:
@@ -695,6 +1253,36 @@ def report(cfg, results, versions, errors):
 
 
 # ---------------------------------------------------------------- main
+
+
+def pick_load(cfg):
+    cfg.node = shutil.which("node")
+    if not cfg.node:
+        raise BenchError("node not found")
+    wrk = shutil.which("wrk")
+    if not wrk and cfg.install_wrk and cfg.load != "node":
+        log("apt-get install -y wrk")
+        try:
+            rc = subprocess.run(["apt-get", "install", "-y", "wrk"], stdin=subprocess.DEVNULL,
+                                stdout=sys.stderr, stderr=sys.stderr).returncode
+        except OSError as e:
+            log(f"apt-get: {e}")
+            rc = 1
+        wrk = shutil.which("wrk")
+        if rc != 0 or not wrk:
+            log("WARNING: could not install wrk" + ("" if cfg.load == "wrk" else "; using the node generator"))
+    if cfg.load == "wrk" and not wrk:
+        raise BenchError("--load wrk: wrk not found (apt-get install wrk, or --install-wrk)")
+    if cfg.load == "auto":
+        cfg.load = "wrk" if wrk else "node"
+    cfg.wrk = wrk
+    if cfg.load == "wrk":
+        r = subprocess.run([wrk, "-v"], capture_output=True, text=True)
+        first = (r.stdout or r.stderr).strip().splitlines()
+        cfg.load_desc = f"`{first[0].split(' Copyright')[0] if first else 'wrk'}` (-t1, one thread)"
+    else:
+        cfg.load_desc = ("the bench's node generator (one process, raw TCP sockets, one request in flight "
+                         "per connection)")
 
 
 def main():
@@ -708,12 +1296,22 @@ def main():
     ap.add_argument("--output", default=os.path.join(BENCH_DIR, "results.md"),
                     help="also write the table here (default tests/bench/results.md; '' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--load", choices=["auto", "node", "wrk"], default="auto",
+                    help="HTTP load generator for the requests/s rows: the bench's node script or wrk "
+                         "(default: wrk if installed, else node)")
+    ap.add_argument("--install-wrk", action="store_true",
+                    help="apt-get install -y wrk first when it is missing (optional; needs root)")
+    ap.add_argument("--http-conns", type=int, default=8, help="concurrent connections/clients (default 8)")
+    ap.add_argument("--http-secs", type=float, help="seconds per requests/s run (default 5, 3 with --quick)")
     cfg = ap.parse_args()
     cfg.cold = 3 if cfg.quick else 5
     cfg.jlist = 10 if cfg.quick else 20
     cfg.crash = 3 if cfg.quick else 5
     cfg.cpu_window = 5.0 if cfg.quick else 10.0
     cfg.idle = 2.0
+    cfg.http_secs = cfg.http_secs or (3.0 if cfg.quick else 5.0)
+    cfg.http_rounds = 1 if cfg.quick else 3
+    cfg.reloads = 2
 
     def on_term(signum, _frame):
         raise SystemExit(128 + signum)
@@ -721,6 +1319,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
 
+    pick_load(cfg)
     tag = uuid.uuid4().hex
     root = tempfile.mkdtemp(prefix="pm2bench-")
     impls, results, versions, errors = [], {}, {}, []
@@ -749,7 +1348,26 @@ def main():
                 cleanup(impl)
             results[impl.key] = res
             log(f"{impl.label}: done in {time.monotonic() - started:.0f} s")
+        if impls:
+            log("--- HTTP, cluster mode: " + " and ".join(i.label for i in impls) + " side by side")
+            started = time.monotonic()
+            cfg.tag_env = dict(os.environ, **{TAG_VAR: tag})
+            try:
+                measure_http(impls, cfg, results, errors, root)
+            except HTTP_ERRORS as e:
+                errors.append(f"HTTP: {e}")
+                log(f"ERROR HTTP: {e}")
+            for impl in impls:
+                for key, _t, _u in ROWS:
+                    results.setdefault(impl.key, {}).setdefault(key, "failed")
+            log(f"HTTP: done in {time.monotonic() - started:.0f} s")
     finally:
+        for impl in impls:  # every daemon first: the sweep in cleanup() sees all of them
+            try:
+                if impl.daemon_pid():
+                    impl.kill(timeout=30)
+            except Exception as e:  # noqa: BLE001 - best effort
+                log(f"kill {impl.label}: {e}")
         for impl in impls:
             try:
                 cleanup(impl)
