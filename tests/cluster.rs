@@ -36,6 +36,30 @@ fn an_unmodified_node_server_is_served_by_every_instance() {
     assert_eq!(instances, [0, 1]);
 }
 
+/// `pm2 start server.js -i 3` with the port only in the code, nothing in the environment:
+/// the first instance binds it, the daemon takes the socket over, the others share it.
+#[test]
+fn a_port_known_only_to_the_code_is_shared_by_every_instance() {
+    let pm2 = Pm2::new();
+    let port = free_port();
+    let script = pm2.write("lit.js", &pid_server_js(port), false);
+    pm2.command(&["start", script.to_str().expect("utf-8 path"), "-i", "3"])
+        .env_remove("PORT")
+        .output()
+        .expect("run pm2");
+    let procs = online_processes(&pm2, "lit", 3);
+    assert_eq!(answering_pids(port, 3), pids(&procs));
+    for i in 0..3 {
+        let errors = read(&pm2.log(&format!("lit-error-{i}.log")));
+        assert!(!errors.contains("EADDRINUSE"), "instance {i}: {errors}");
+    }
+    // A reload keeps serving from the shared socket.
+    pm2.run(&["reload", "lit"]).ok();
+    let reloaded = online_processes(&pm2, "lit", 3);
+    assert!(pids(&reloaded).is_disjoint(&pids(&procs)));
+    assert_eq!(answering_pids(port, 3), pids(&reloaded));
+}
+
 #[test]
 fn instances_max_starts_one_process_per_cpu() {
     let pm2 = Pm2::new();

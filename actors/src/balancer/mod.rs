@@ -7,7 +7,10 @@
 //! preload making Node's `server.listen(port)` use them); *proxy* accepts here and forwards
 //! each connection to an instance's own port (`PORT` = base + 1 + instance).
 
+mod adopt;
 mod proxy;
+
+pub use adopt::take_fd;
 
 pub use proxy::is_self_connection;
 
@@ -79,6 +82,15 @@ impl Sockets {
             instances: AtomicU32::new(spec.instances),
             routing: Mutex::default(),
         })
+    }
+
+    /// Sockets around one listener taken over from an instance (see [`take_fd`]).
+    pub fn adopt(port: u16, listener: TcpListener, instances: u32) -> Sockets {
+        Sockets {
+            listeners: vec![(port, listener)],
+            instances: AtomicU32::new(instances),
+            routing: Mutex::default(),
+        }
     }
 
     /// The descriptors to hand to an instance, in fd order.
@@ -155,17 +167,7 @@ impl Sockets {
                 env.insert("PM2_LISTEN_FDS".into(), pairs.join(","));
                 env.insert("PM2_KILL_TIMEOUT".into(), spec.kill_timeout_ms.to_string());
                 if let Some(preload) = preload {
-                    // Quoted, as NODE_OPTIONS allows, so a PM2_HOME with spaces works.
-                    let require = format!("--require \"{}\"", preload.display());
-                    let options = match spec
-                        .env
-                        .get("NODE_OPTIONS")
-                        .or(spec.base_env.get("NODE_OPTIONS"))
-                    {
-                        Some(existing) if !existing.is_empty() => format!("{existing} {require}"),
-                        _ => require,
-                    };
-                    env.insert("NODE_OPTIONS".into(), options);
+                    env.insert("NODE_OPTIONS".into(), node_options(spec, preload));
                 }
             }
             Handover::Proxy => {
@@ -178,6 +180,10 @@ impl Sockets {
     }
 }
 
+/// The sockets of a cluster app, shared by its processes: set when the app is created (a
+/// configured port) or once the first instance has bound its port (a port in the code).
+pub type SocketCell = Arc<std::sync::OnceLock<Arc<Sockets>>>;
+
 /// One open proxied connection, counted while it lives.
 struct ActiveGuard {
     sockets: Arc<Sockets>,
@@ -189,6 +195,31 @@ impl Drop for ActiveGuard {
         if let Some(count) = self.sockets.routing().active.get_mut(&self.instance) {
             *count = count.saturating_sub(1);
         }
+    }
+}
+
+/// The environment of the instance that binds a port known only to its code: the preload
+/// (which reports the socket) and the stop grace it honours.
+pub fn discovery_environment(spec: &AppSpec, preload: Option<&Path>) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("PM2_KILL_TIMEOUT".into(), spec.kill_timeout_ms.to_string());
+    if let Some(preload) = preload {
+        env.insert("NODE_OPTIONS".into(), node_options(spec, preload));
+    }
+    env
+}
+
+/// `NODE_OPTIONS` with our preload after whatever the app sets.
+fn node_options(spec: &AppSpec, preload: &Path) -> String {
+    // Quoted, as NODE_OPTIONS allows, so a PM2_HOME with spaces works.
+    let require = format!("--require \"{}\"", preload.display());
+    match spec
+        .env
+        .get("NODE_OPTIONS")
+        .or(spec.base_env.get("NODE_OPTIONS"))
+    {
+        Some(existing) if !existing.is_empty() => format!("{existing} {require}"),
+        _ => require,
     }
 }
 

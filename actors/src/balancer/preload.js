@@ -171,7 +171,10 @@
         const address = this.address();
         port = address && typeof address === 'object' ? address.port : undefined;
       }
-      if (port) process.send({ type: 'pm2:listening', port }, noop);
+      // The descriptor lets the daemon take over a socket the app bound itself (a port
+      // known only to the code), so the other instances can share it.
+      const fd = this._handle && typeof this._handle.fd === 'number' ? this._handle.fd : -1;
+      if (port) process.send({ type: 'pm2:listening', port, fd }, noop);
     } catch (_) {
       // the channel is going away: nothing to report to
     }

@@ -12,11 +12,37 @@ use super::{readiness, spawn, ProcState};
 use crate::clock::now_ms;
 use crate::logsink::{LogSinkMsg, LogTarget};
 
+/// How often an instance waiting for the first one to bind looks again.
+const BIND_POLL: Duration = Duration::from_millis(20);
+
 impl ProcState {
+    /// While the first instance of a cluster app has not bound its port yet, the others wait
+    /// (at most `listen_timeout` after creation) so they can inherit it rather than race.
+    fn waits_for_first_instance(
+        &self,
+        record: &super::store::ProcRecord,
+        myself: &ActorRef<ProcMsg>,
+    ) -> bool {
+        let unbound = record
+            .sockets
+            .as_ref()
+            .is_some_and(|cell| cell.get().is_none());
+        let waited = now_ms() - record.created_at;
+        if unbound && record.instance > 0 && waited < record.spec.listen_timeout_ms as i64 {
+            let generation = record.generation;
+            myself.send_after(BIND_POLL, move || ProcMsg::AwaitSockets(generation));
+            return true;
+        }
+        false
+    }
+
     /// Spawns a new OS process for this record.
     pub(super) fn launch(&mut self, myself: &ActorRef<ProcMsg>) {
         let store = self.args.store.clone();
         let mut record = store.lock();
+        if self.waits_for_first_instance(&record, myself) {
+            return;
+        }
         record.generation += 1;
         let generation = record.generation;
         let mut env = spawn::environment(
@@ -25,14 +51,23 @@ impl ProcState {
             record.instance,
             self.args.pm2_home.as_deref(),
         );
-        let mut inherited = match &record.sockets {
-            Some(sockets) => {
-                let preload = self.node_preload(&record.spec);
+        let preload = self.node_preload(&record.spec);
+        let mut inherited = match record.sockets.as_ref().map(|cell| cell.get()) {
+            Some(Some(sockets)) => {
                 env.extend(sockets.environment(&record.spec, record.instance, preload.as_deref()));
                 match record.spec.handover {
                     Handover::Inherit => sockets.fds(),
                     Handover::Proxy => Vec::new(),
                 }
+            }
+            Some(None) => {
+                // The port is only in the code: this instance binds it, and the preload
+                // reports the socket so the daemon can share it with the others.
+                env.extend(crate::balancer::discovery_environment(
+                    &record.spec,
+                    preload.as_deref(),
+                ));
+                Vec::new()
             }
             None => Vec::new(),
         };
@@ -113,5 +148,39 @@ impl ProcState {
             .is_some_and(|n| n == "node" || n == "nodejs");
         let home = self.args.pm2_home.as_deref()?;
         is_node.then(|| crate::balancer::preload_path(std::path::Path::new(home)))?
+    }
+}
+
+impl ProcState {
+    /// Takes over the socket the first instance bound itself (a port only in the code), so
+    /// every later instance and restart inherits it.
+    pub(super) fn adopt_socket(&mut self, generation: u64, port: u16, fd: i32) {
+        let record = self.args.store.lock();
+        let Some(cell) = record.sockets.clone() else {
+            return;
+        };
+        let Some((pid, _)) = record.running.filter(|&(_, g)| g == generation) else {
+            return;
+        };
+        if cell.get().is_some() || fd < 0 {
+            return;
+        }
+        match crate::balancer::take_fd(pid, fd) {
+            Ok(socket) => {
+                let listener = std::net::TcpListener::from(socket);
+                let sockets =
+                    crate::balancer::Sockets::adopt(port, listener, record.spec.instances);
+                if cell.set(std::sync::Arc::new(sockets)).is_ok() {
+                    tracing::info!(
+                        name = %record.spec.name, port, pid,
+                        "took over the port the first instance bound: the others share it"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(
+                name = %record.spec.name, port,
+                "cannot take over the socket of instance {}: {e}", record.instance
+            ),
+        }
     }
 }

@@ -28,6 +28,18 @@ pub enum ProcMsg {
     Ready(u64),
     /// `listen_timeout` passed for this generation: ready or not, it counts as ready.
     ListenTimeout(u64),
+    /// Look again whether the first instance has bound the app's port (then start).
+    AwaitSockets(u64),
+    /// The process of this generation listens on `port` with its descriptor `fd`: when
+    /// the app's sockets are not known yet, take that socket over for the other instances.
+    Listening {
+        /// Which process.
+        generation: u64,
+        /// The port it asked for.
+        port: u16,
+        /// Its descriptor of the listening socket.
+        fd: i32,
+    },
     /// Clear restart counters.
     Reset(RpcReplyPort<ProcessInfo>),
     /// Deliver a signal to the process (group).

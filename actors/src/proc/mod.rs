@@ -124,6 +124,22 @@ impl Actor for Proc {
             }
             ProcMsg::Exited(generation) => state.exited(&myself, generation),
             ProcMsg::RestartDue(generation) => state.restart_due(&myself, generation),
+            ProcMsg::AwaitSockets(generation) => {
+                let waiting = {
+                    let record = state.args.store.lock();
+                    record.status == Status::Launching
+                        && record.running.is_none()
+                        && record.generation == generation
+                };
+                if waiting {
+                    state.launch(&myself);
+                }
+            }
+            ProcMsg::Listening {
+                generation,
+                port,
+                fd,
+            } => state.adopt_socket(generation, port, fd),
             ProcMsg::KillDue(generation) => state.kill_due(generation),
         }
         state.publish();

@@ -98,6 +98,13 @@ impl Channels {
             tokio::spawn(async move {
                 let mut lines = BufReader::new(read).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some((port, fd)) = listening_socket(&line) {
+                        let _ = actor.cast(ProcMsg::Listening {
+                            generation,
+                            port,
+                            fd,
+                        });
+                    }
                     if is_ready(&line, listening_is_ready) {
                         let _ = actor.cast(ProcMsg::Ready(generation));
                     }
@@ -133,6 +140,17 @@ fn is_ready(line: &str, listening_is_ready: bool) -> bool {
     }
 }
 
+/// The port and descriptor of a `pm2:listening` notice from the preload.
+fn listening_socket(line: &str) -> Option<(u16, i32)> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    if value["type"] != "pm2:listening" {
+        return None;
+    }
+    let port = u16::try_from(value["port"].as_u64()?).ok()?;
+    let fd = i32::try_from(value["fd"].as_i64()?).ok()?;
+    Some((port, fd))
+}
+
 /// Sends PM2's `shutdown` message over the IPC channel.
 pub async fn send_shutdown(writer: &mut OwnedWriteHalf) -> bool {
     writer.write_all(b"\"shutdown\"\n").await.is_ok()
@@ -149,5 +167,18 @@ mod tests {
         assert!(!is_ready(r#"{"type":"pm2:listening","port":3000}"#, false));
         assert!(!is_ready("garbage", true));
         assert!(!is_ready("\"other\"", true));
+    }
+
+    #[test]
+    fn listening_notices_carry_the_socket() {
+        assert_eq!(
+            listening_socket(r#"{"type":"pm2:listening","port":3000,"fd":21}"#),
+            Some((3000, 21))
+        );
+        assert_eq!(
+            listening_socket(r#"{"type":"pm2:listening","port":3000}"#),
+            None
+        );
+        assert_eq!(listening_socket("\"ready\""), None);
     }
 }

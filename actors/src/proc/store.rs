@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use pm2_protocol::{AppSpec, Monit, ProcessInfo, Status};
 use ractor::ActorRef;
@@ -73,8 +73,9 @@ pub struct ProcRecord {
     pub pid_file: PathBuf,
     /// Last problem (spawn failure).
     pub last_error: Option<String>,
-    /// Cluster apps: the listening sockets every instance shares.
-    pub sockets: Option<Arc<crate::balancer::Sockets>>,
+    /// Cluster apps: the listening sockets every instance shares (empty until the first
+    /// instance has bound a port known only to its code).
+    pub sockets: Option<crate::balancer::SocketCell>,
     /// User name shown in `ls`.
     pub username: String,
     /// The actor incarnation that handles this process now.

@@ -47,7 +47,7 @@ pub struct RootArgs {
 struct AppHandle {
     live: LiveRef<AppMsg>,
     /// Cluster apps: the listening sockets, bound for as long as the app exists.
-    sockets: Option<Arc<crate::balancer::Sockets>>,
+    sockets: Option<crate::balancer::SocketCell>,
 }
 
 /// The Root actor.

@@ -43,7 +43,7 @@ impl RootState {
             .live
             .get()
             .ok_or_else(|| format!("app {name} is restarting, try again"))?;
-        if let Some(sockets) = &handle.sockets {
+        if let Some(sockets) = handle.sockets.as_ref().and_then(|cell| cell.get()) {
             sockets.set_instances(target.max(1));
         }
         if target > current {

@@ -10,7 +10,7 @@ use ractor::ActorRef;
 use super::records::new_record;
 use super::{AppHandle, RootMsg, RootState};
 use crate::app::{AppArgs, AppMsg};
-use crate::balancer::Sockets;
+use crate::balancer::{SocketCell, Sockets};
 use crate::logsink::LogsMsg;
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
@@ -128,26 +128,26 @@ impl RootState {
         &mut self,
         myself: &ActorRef<RootMsg>,
         spec: &AppSpec,
-    ) -> Result<(LiveRef<AppMsg>, Option<Arc<Sockets>>), String> {
+    ) -> Result<(LiveRef<AppMsg>, Option<SocketCell>), String> {
         let name = spec.name.as_str();
         if let Some(handle) = self.apps.get(name) {
             return Ok((handle.live.clone(), handle.sockets.clone()));
         }
-        // A cluster app's sockets are bound once, here, and live as long as the app.
-        // Without a known port (a worker, or a port only in the code) the instances run
-        // side by side without a balancer.
-        let sockets = match spec.exec_mode {
+        // A cluster app's sockets are bound once, here, and live as long as the app. A
+        // node app whose port is only in its code gets them from its first instance; other
+        // apps without a port (workers) run side by side without shared sockets.
+        let bound = match spec.exec_mode {
             ExecMode::Cluster if !spec.ports.is_empty() => Some(Arc::new(
                 Sockets::bind(spec).map_err(|e| format!("{name}: {e}"))?,
             )),
-            ExecMode::Cluster => {
-                tracing::warn!(
-                    app = name,
-                    "cluster mode without a port (set `port` or PORT): no shared socket"
-                );
-                None
+            _ => None,
+        };
+        let sockets: Option<SocketCell> = match (&bound, spec.exec_mode) {
+            (Some(bound), _) => Some(Arc::new(bound.clone().into())),
+            (None, ExecMode::Cluster) if crate::proc::readiness::runs_on_node(spec) => {
+                Some(SocketCell::default())
             }
-            ExecMode::Fork => None,
+            _ => None,
         };
         let logs = self
             .logs
@@ -161,7 +161,7 @@ impl RootState {
             sink,
             strategy: Strategy::OneForOne,
             pm2_home: Some(self.pm2_home.to_string_lossy().into_owned()),
-            sockets: sockets.clone().map(|s| (s, spec.handover)),
+            sockets: bound.map(|s| (s, spec.handover)),
         };
         let live = LiveRef::default();
         let spec = self.app_store_spec(name, live.clone(), args);
