@@ -87,6 +87,16 @@ impl Home {
         self.root.join("pm2.log")
     }
 
+    /// The saved process list (`pm2 save`, `pm2 resurrect`).
+    pub fn dump_file(&self) -> PathBuf {
+        self.root.join("dump.pm2")
+    }
+
+    /// The process list the daemon keeps continuously, to recover from its own crash.
+    pub fn state_file(&self) -> PathBuf {
+        self.root.join("state.pm2")
+    }
+
     /// Apps' logs.
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")

@@ -19,6 +19,7 @@
 //!   into [`AppSpec`]s, shared by `pm2`, `pm2-runtime` and `pm2-mcp`.
 #![warn(missing_docs)]
 
+pub mod dump;
 pub mod ecosystem;
 pub mod frame;
 pub mod home;
@@ -42,7 +43,7 @@ pub use spec::{AppSpec, ExecMode, Handover};
 pub use target::Target;
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

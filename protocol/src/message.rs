@@ -191,6 +191,12 @@ pub enum Request {
     },
     /// Reopen every log file (after an external logrotate moved them).
     ReloadLogs,
+    /// Start saved apps again with their ids (`pm2 resurrect`); apps whose name is already
+    /// managed are left alone.
+    Restore {
+        /// The saved apps.
+        apps: Vec<crate::dump::SavedApp>,
+    },
     /// Change how many processes an app has (`pm2 scale api 4`, `pm2 scale api +2`).
     Scale {
         /// The app name.

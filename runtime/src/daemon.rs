@@ -20,6 +20,7 @@ use crate::conf::ConfStore;
 use crate::daemon_log::DaemonLog;
 use crate::server;
 use crate::settings::{self, Settings};
+use crate::state;
 use pm2_actors::logsink::RotationPolicy;
 use pm2_protocol::Home;
 
@@ -140,6 +141,12 @@ async fn run(home: Home) -> anyhow::Result<()> {
     .await
     .context("cannot start the supervision tree")?;
 
+    // A state file left behind means the previous daemon died without stopping its apps.
+    if home.state_file().exists() {
+        state::recover(&root, &home.state_file()).await;
+    }
+    let kept = tokio::spawn(state::keep(root.clone(), home.state_file()));
+
     let shutdown = Arc::new(Notify::new());
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
@@ -162,6 +169,7 @@ async fn run(home: Home) -> anyhow::Result<()> {
         }
     };
     served.abort();
+    kept.abort();
     if by_signal {
         tracing::info!("signal received: stopping every app");
         let _ = ractor::call!(
@@ -176,6 +184,8 @@ async fn run(home: Home) -> anyhow::Result<()> {
     }
     root.stop(Some("daemon exit".into()));
     let _ = tokio::time::timeout(Duration::from_secs(10), root_handle).await;
+    // A clean exit: every app was stopped, nothing to recover.
+    let _ = std::fs::remove_file(home.state_file());
     let _ = std::fs::remove_file(home.socket());
     let _ = std::fs::remove_file(home.pid_file());
     tracing::info!("daemon stopped");

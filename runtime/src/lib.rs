@@ -17,3 +17,4 @@ mod daemon_log;
 pub mod foreground;
 mod server;
 mod settings;
+mod state;

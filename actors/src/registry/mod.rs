@@ -17,6 +17,8 @@ pub use table::Table;
 pub enum RegistryMsg {
     /// Reserve ids for new processes.
     Allocate(u32, RpcReplyPort<Vec<u32>>),
+    /// Reserve these exact ids when all are free (restoring a saved list).
+    Reserve(Vec<u32>, RpcReplyPort<bool>),
     /// A process's newest row.
     Update(Box<ProcessInfo>),
     /// A process is gone.
@@ -71,6 +73,9 @@ impl Actor for Registry {
         match msg {
             RegistryMsg::Allocate(count, reply) => {
                 let _ = reply.send(table.allocate(count));
+            }
+            RegistryMsg::Reserve(ids, reply) => {
+                let _ = reply.send(table.reserve(&ids));
             }
             RegistryMsg::Update(info) => table.update(*info),
             RegistryMsg::Remove(pm_id) => table.remove(pm_id),

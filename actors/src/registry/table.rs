@@ -22,6 +22,17 @@ impl Table {
         (first..first + count).collect()
     }
 
+    /// Takes exactly these ids when none is in use; later allocations come after them.
+    pub fn reserve(&mut self, ids: &[u32]) -> bool {
+        if ids.iter().any(|id| self.rows.contains_key(id)) {
+            return false;
+        }
+        if let Some(max) = ids.iter().max() {
+            self.next_id = self.next_id.max(max + 1);
+        }
+        true
+    }
+
     /// Records (or clears) a log failure of a process; it shows until writes work again.
     pub fn set_log_error(&mut self, pm_id: u32, error: Option<String>) {
         match &error {

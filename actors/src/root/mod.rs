@@ -237,6 +237,7 @@ impl RootState {
             Request::Flush { targets } => return self.flush(targets, reply).await,
             Request::ReloadLogs => self.reload_logs(),
             Request::Scale { name, to } => return self.scale(name, to, reply).await,
+            Request::Restore { apps } => self.restore(myself, apps).await,
             Request::Subscribe { .. } => {
                 Response::Error("subscriptions are served by the connection, not the tree".into())
             }

@@ -15,6 +15,7 @@ use crate::logsink::LogsMsg;
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
 use crate::supervision::{LiveRef, Strategy};
+use pm2_protocol::dump::SavedApp;
 
 /// What starting one app amounts to.
 enum Started {
@@ -36,21 +37,58 @@ impl RootState {
         force: bool,
         existing: Option<Action>,
     ) -> Response {
-        // Decisions and bookkeeping happen in order; each app's spawns start at once in
-        // their own task, so 50 apps start in the time of a few rather than one by one.
-        let mut started = Vec::new();
-        let mut spawning = Vec::new();
+        let mut plan = Plan::default();
         for spec in apps {
             match self.start_one(myself, spec, force, existing).await {
-                Ok(Started::Done(mut infos)) => started.append(&mut infos),
-                Ok(Started::Spawning(app, records)) => spawning.push(tokio::spawn(async move {
-                    ractor::call!(app, AppMsg::Add, records)
-                        .map_err(|e| format!("cannot start: {e}"))
-                })),
+                Ok(step) => plan.carry_out(step),
                 Err(e) => return Response::Error(e),
             }
         }
-        for outcome in join_all(spawning).await {
+        plan.finish().await
+    }
+
+    /// Starts saved apps again with their ids when free (`pm2 resurrect`, crash recovery);
+    /// apps already managed are left alone.
+    pub(super) async fn restore(
+        &mut self,
+        myself: &ActorRef<RootMsg>,
+        apps: Vec<SavedApp>,
+    ) -> Response {
+        let mut plan = Plan::default();
+        for saved in apps {
+            if self.apps.contains_key(&saved.spec.name) {
+                continue;
+            }
+            match self.book(myself, saved.spec, 0, Some(saved.ids)).await {
+                Ok(step) => plan.carry_out(step),
+                Err(e) => return Response::Error(e),
+            }
+        }
+        plan.finish().await
+    }
+}
+
+/// Starts in flight: decisions and bookkeeping happen in order; each app's spawns start at
+/// once in their own task, so 50 apps start in the time of a few rather than one by one.
+#[derive(Default)]
+struct Plan {
+    started: Vec<ProcessInfo>,
+    spawning: Vec<tokio::task::JoinHandle<Result<Vec<ProcessInfo>, String>>>,
+}
+
+impl Plan {
+    fn carry_out(&mut self, step: Started) {
+        match step {
+            Started::Done(mut infos) => self.started.append(&mut infos),
+            Started::Spawning(app, records) => self.spawning.push(tokio::spawn(async move {
+                ractor::call!(app, AppMsg::Add, records).map_err(|e| format!("cannot start: {e}"))
+            })),
+        }
+    }
+
+    async fn finish(self) -> Response {
+        let mut started = self.started;
+        for outcome in join_all(self.spawning).await {
             match outcome {
                 Ok(Ok(mut infos)) => started.append(&mut infos),
                 Ok(Err(e)) => return Response::Error(e),
@@ -60,7 +98,9 @@ impl RootState {
         started.sort_by_key(|p| p.pm_id);
         Response::Processes(started)
     }
+}
 
+impl RootState {
     async fn start_one(
         &mut self,
         myself: &ActorRef<RootMsg>,
@@ -102,13 +142,36 @@ impl RootState {
                     .map(Started::Done);
             }
         }
+        self.book(myself, spec, existing.len() as u32, None).await
+    }
+
+    /// Books new processes of `spec` (the wanted ids when all are free, else new ones) and
+    /// makes sure its App exists.
+    async fn book(
+        &mut self,
+        myself: &ActorRef<RootMsg>,
+        spec: AppSpec,
+        first_instance: u32,
+        wanted: Option<Vec<u32>>,
+    ) -> Result<Started, String> {
         let registry = self
             .registry
             .get()
             .ok_or("registry is restarting, try again")?;
-        let ids = ractor::call_t!(registry, RegistryMsg::Allocate, 5000, spec.instances)
-            .map_err(|e| format!("registry unavailable: {e}"))?;
-        let first_instance = existing.len() as u32;
+        let unavailable = |e| format!("registry unavailable: {e}");
+        let reserved = match wanted {
+            Some(ids) if ids.len() == spec.instances as usize => {
+                let free = ractor::call_t!(registry, RegistryMsg::Reserve, 5000, ids.clone())
+                    .map_err(unavailable)?;
+                free.then_some(ids)
+            }
+            _ => None,
+        };
+        let ids = match reserved {
+            Some(ids) => ids,
+            None => ractor::call_t!(registry, RegistryMsg::Allocate, 5000, spec.instances)
+                .map_err(unavailable)?,
+        };
         let (app, sockets) = self.app_for(myself, &spec).await?;
         let records = ids
             .iter()

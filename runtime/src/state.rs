@@ -1,0 +1,93 @@
+//! Surviving the daemon's own crash: the process list is kept in `state.pm2` while the
+//! daemon runs; a daemon that finds it at start-up knows its predecessor died.
+//!
+//! Recovery stops the orphans the dead daemon left (each recognised by pid *and* start
+//! time, so a reused pid is never touched), then starts the apps again with their ids, so
+//! nothing runs twice and no port or file stays held by a process nobody manages.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use pm2_actors::root::RootMsg;
+use pm2_protocol::dump::{start_ticks, Dump};
+use pm2_protocol::{ProcessInfo, Request, Response};
+use ractor::ActorRef;
+
+/// How often the state file is brought up to date (only written when the list changed).
+pub const KEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// How long orphans get to stop after SIGTERM before SIGKILL.
+const ORPHAN_GRACE: Duration = Duration::from_secs(3);
+
+/// Keeps `path` up to date with the process list until the task is dropped.
+pub async fn keep(root: ActorRef<RootMsg>, path: PathBuf) {
+    let mut last = String::new();
+    loop {
+        if let Ok(Response::Processes(list)) = ractor::call!(root, RootMsg::Request, Request::List)
+        {
+            let fingerprint = fingerprint(&list);
+            if fingerprint != last {
+                match Dump::from_processes(&list).write(&path) {
+                    Ok(()) => last = fingerprint,
+                    Err(e) => tracing::warn!("cannot keep the state file: {e}"),
+                }
+            }
+        }
+        tokio::time::sleep(KEEP_EVERY).await;
+    }
+}
+
+/// What matters for recovery: which processes exist, their pids and settings.
+fn fingerprint(list: &[ProcessInfo]) -> String {
+    list.iter()
+        .map(|p| format!("{}:{}:{:?}:{:?};", p.pm_id, p.spec.name, p.pid, p.spec))
+        .collect()
+}
+
+/// After a crash: stops the previous daemon's orphans and starts its apps again.
+pub async fn recover(root: &ActorRef<RootMsg>, path: &Path) {
+    let dump = match Dump::read(path) {
+        Ok(dump) => dump,
+        Err(e) => {
+            tracing::warn!("a state file was left by a previous daemon but cannot be read: {e}");
+            return;
+        }
+    };
+    if dump.apps.is_empty() {
+        return;
+    }
+    let mut orphans = 0;
+    for app in &dump.apps {
+        for process in &app.running {
+            if start_ticks(process.pid) == Some(process.start_ticks) {
+                stop_orphan(process.pid).await;
+                orphans += 1;
+            }
+        }
+    }
+    let names: Vec<&str> = dump.apps.iter().map(|a| a.spec.name.as_str()).collect();
+    tracing::warn!(
+        apps = ?names, orphans_stopped = orphans,
+        "the previous daemon died: recovering its apps"
+    );
+    match ractor::call!(root, RootMsg::Request, Request::Restore { apps: dump.apps }) {
+        Ok(Response::Processes(list)) => {
+            tracing::info!(processes = list.len(), "recovered after a daemon crash")
+        }
+        Ok(other) => tracing::error!("recovery failed: {other:?}"),
+        Err(e) => tracing::error!("recovery failed: {e}"),
+    }
+}
+
+/// Stops an orphaned process group: SIGTERM, then SIGKILL after a grace.
+async fn stop_orphan(pid: u32) {
+    let group = Pid::from_raw(pid as i32);
+    let _ = killpg(group, Signal::SIGTERM);
+    let deadline = tokio::time::Instant::now() + ORPHAN_GRACE;
+    while start_ticks(pid).is_some() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = killpg(group, Signal::SIGKILL);
+}
