@@ -97,6 +97,19 @@ pub enum Command {
     },
     /// Stop every app, then the daemon.
     Kill,
+    /// Save the process list to `$PM2_HOME/dump.pm2` (alias `dump`).
+    #[command(visible_alias = "dump")]
+    Save {
+        /// Save even when no process is managed.
+        #[arg(short = 'f', long)]
+        force: bool,
+    },
+    /// Start the saved process list again.
+    Resurrect,
+    /// Empty the saved process list.
+    Cleardump,
+    /// Restart the daemon with the installed binary, keeping the process list.
+    Update,
     /// Set a value in module_conf.json (`pm2-logrotate:max_size 10M`).
     Set {
         /// `module:key` (or `module.key`), or a top-level key.

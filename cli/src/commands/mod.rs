@@ -3,6 +3,7 @@
 mod conf;
 mod logs;
 mod manage;
+mod persist;
 mod show;
 mod start;
 
@@ -85,6 +86,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::ReloadLogs => logs::reload(&ctx).await,
         Command::Scale { name, number } => manage::scale(&ctx, name, number).await,
         Command::Kill => kill(&ctx).await,
+        Command::Save { force } => persist::save(&ctx, force).await,
+        Command::Resurrect => persist::resurrect(&ctx).await,
+        Command::Cleardump => persist::cleardump(&ctx),
+        Command::Update => persist::update(&ctx).await,
         Command::Set { key, value } => conf::set(&ctx, key, value).await,
         Command::Get { key } => conf::get(&ctx, key).await,
         Command::Unset { key } => conf::unset(&ctx, key).await,
@@ -96,7 +101,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn kill(ctx: &Context) -> Result<()> {
+/// `pm2 kill`: stops every app and the daemon.
+pub async fn kill(ctx: &Context) -> Result<()> {
     let mut client = match Client::connect(&ctx.home, false).await {
         Ok(client) => client,
         Err(ClientError::NotRunning(_)) => {
