@@ -608,6 +608,13 @@ def measure(impl, cfg, res):
     if n0 is not None and n1 is not None:
         res["cpu_ns"] = (n1 - n0) / 1e6 * per10
 
+    # 5b. `pm2 update` with N apps: until the command returns and N apps are online again
+    t0 = time.monotonic()
+    impl.run("update", timeout=180)
+    wait_until(lambda: len(impl.online()) >= cfg.apps, 120, f"{impl.label}: {cfg.apps} apps online after update")
+    res["update"] = (time.monotonic() - t0) * 1000
+    dpid = wait_until(impl.daemon_pid, 10, f"{impl.label} pm2.pid after update")
+
     # 6. crash -> restart latency
     impl.run("delete", "all")
     impl.run("start", crash_eco)
@@ -1108,6 +1115,7 @@ ROWS = [
     ("rss50", "Daemon RSS, idle, {apps} apps", "MiB"),
     ("cpu", "Daemon CPU, idle, {apps} apps: utime+stime per 10 s ({window}; /proc stat, 10 ms ticks)", "ms"),
     ("cpu_ns", "Daemon CPU, idle, {apps} apps: same, ns-precise process CPU clock", "ms"),
+    ("update", "`pm2 update` with {apps} apps → {apps} online again (both restart the apps)", "ms"),
     ("crash", "Crash → restart: SIGKILL → new process running (median of {crash})", "ms"),
     ("lograte", "Log throughput: {lines_k}k lines of {width} B → file (lines/s, median of {logruns}; "
                 "higher is better)", "lines/s"),
