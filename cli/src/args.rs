@@ -135,6 +135,29 @@ pub enum Command {
         /// With a key: set it to this value.
         value: Option<String>,
     },
+    /// Start the daemon and its saved apps at boot (writes an init script; root).
+    Startup(StartupArgs),
+    /// Remove what `pm2 startup` installed.
+    Unstartup(StartupArgs),
+}
+
+/// Options of `pm2 startup` / `pm2 unstartup`, PM2's.
+#[derive(Debug, Args, Default)]
+pub struct StartupArgs {
+    /// systemd, upstart, systemv, openrc, launchd or rcd (detected when omitted).
+    pub platform: Option<String>,
+    /// The user the daemon runs as (default: the current user).
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// That user's home; PM2_HOME is <home>/.pm2 (default: the user's home).
+    #[arg(long = "hp")]
+    pub hp: Option<String>,
+    /// The service's name (default pm2-<user>).
+    #[arg(long = "service-name")]
+    pub service_name: Option<String>,
+    /// systemd: start once the network is online.
+    #[arg(long = "wait-ip")]
+    pub wait_ip: bool,
 }
 
 /// Options of `pm2 logs`, PM2's.

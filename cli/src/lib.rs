@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! args (clap) ──> commands ──Request──> client ──frames──> daemon
-//!                     └── render (tables, jlist, prettylist, describe)
+//!                     ├── render (tables, jlist, prettylist, describe)
+//!                     └── startup (boot scripts of `pm2 startup`; no daemon involved)
 //! ```
 #![warn(missing_docs)]
 
@@ -14,6 +15,7 @@ pub mod client;
 mod commands;
 pub mod output;
 pub mod render;
+pub mod startup;
 pub mod tail;
 
 use clap::Parser;

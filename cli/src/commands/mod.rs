@@ -6,6 +6,7 @@ mod manage;
 mod persist;
 mod show;
 mod start;
+mod startup;
 
 use anyhow::{bail, Result};
 use pm2_protocol::{Home, ProcessInfo, Request, Response};
@@ -98,6 +99,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             value: Some(value),
         } => conf::set(&ctx, key, value).await,
         Command::Conf { key, .. } => conf::get(&ctx, key).await,
+        Command::Startup(args) => startup::startup(&ctx, args),
+        Command::Unstartup(args) => startup::unstartup(&ctx, args),
     }
 }
 
