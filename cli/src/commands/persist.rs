@@ -43,6 +43,13 @@ fn read_dump(ctx: &Context) -> Result<Dump> {
 
 /// `pm2 resurrect`.
 pub async fn resurrect(ctx: &Context) -> Result<()> {
+    let path = ctx.home.dump_file();
+    if !path.exists() && !backup_of(&path).exists() {
+        // As PM2: nothing saved is not an error (a boot before the first `pm2 save`).
+        let mut client = ctx.client().await?;
+        ctx.printer.info("No processes saved; dump file doesn't exist");
+        return show::print_table(ctx, &mut client).await;
+    }
     let dump = read_dump(ctx)?;
     let mut client = ctx.client().await?;
     ctx.printer.info("Resurrecting");
