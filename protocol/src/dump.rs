@@ -320,3 +320,40 @@ mod tests {
         assert_eq!(start_ticks(u32::MAX), None);
     }
 }
+
+/// One running process handed from a daemon to its successor (`pm2 update`): the new daemon
+/// adopts it (same pid) and reads its output from the pipes it inherits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandedProcess {
+    /// Its id.
+    pub pm_id: u32,
+    /// Its app.
+    pub name: String,
+    /// Its instance number.
+    pub instance: u32,
+    /// Its pid (unchanged across the hand-over).
+    pub pid: u32,
+    /// The inherited read end of its stdout pipe.
+    pub out_fd: i32,
+    /// The inherited read end of its stderr pipe.
+    pub err_fd: i32,
+    /// Restarts so far.
+    pub restart_time: u32,
+    /// Unstable restarts so far.
+    pub unstable_restarts: u32,
+    /// Creation, ms since the epoch.
+    pub created_at: i64,
+    /// Last start, ms since the epoch.
+    pub started_at: i64,
+}
+
+/// Everything a daemon hands its successor across `exec`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handover {
+    /// The apps (as in a dump), to rebuild the tree.
+    pub apps: Vec<SavedApp>,
+    /// The running processes to adopt.
+    pub processes: Vec<HandedProcess>,
+    /// Listening sockets of cluster apps: app name, then (port, inherited fd).
+    pub sockets: Vec<(String, Vec<(u16, i32)>)>,
+}

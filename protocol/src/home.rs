@@ -97,6 +97,11 @@ impl Home {
         self.root.join("state.pm2")
     }
 
+    /// What a daemon hands to its successor across `exec` (`pm2 update`).
+    pub fn handover_file(&self) -> PathBuf {
+        self.root.join("handover.json")
+    }
+
     /// Apps' logs.
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")

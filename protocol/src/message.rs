@@ -197,6 +197,9 @@ pub enum Request {
         /// The saved apps.
         apps: Vec<crate::dump::SavedApp>,
     },
+    /// Replace the daemon with the installed binary without stopping the apps: the daemon
+    /// re-executes itself and the new one adopts every process (`pm2 update`).
+    Update,
     /// Change how many processes an app has (`pm2 scale api 4`, `pm2 scale api +2`).
     Scale {
         /// The app name.

@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::conf::ConfStore;
 use crate::daemon_log::DaemonLog;
+use crate::handover;
 use crate::server;
 use crate::settings::{self, Settings};
 use crate::state;
@@ -114,6 +115,13 @@ async fn bind(home: &Home) -> anyhow::Result<UnixListener> {
     Ok(listener)
 }
 
+/// `--adopt <file>`: this daemon replaces one that handed over its processes.
+fn adopt_path() -> Option<std::path::PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == handover::ADOPT_FLAG)?;
+    args.get(at + 1).map(Into::into)
+}
+
 async fn run(home: Home) -> anyhow::Result<()> {
     home.prepare()?;
     let (store, policy, problems) = load_settings(&home);
@@ -141,13 +149,19 @@ async fn run(home: Home) -> anyhow::Result<()> {
     .await
     .context("cannot start the supervision tree")?;
 
-    // A state file left behind means the previous daemon died without stopping its apps.
-    if home.state_file().exists() {
+    // Started by `pm2 update`: adopt the previous daemon's processes (same pids). Else a
+    // state file left behind means the previous daemon died without stopping its apps.
+    let adopted = match adopt_path() {
+        Some(path) => handover::adopt(&root, &path).await,
+        None => false,
+    };
+    if !adopted && home.state_file().exists() {
         state::recover(&root, &home.state_file()).await;
     }
     let kept = tokio::spawn(state::keep(root.clone(), home.state_file()));
 
     let shutdown = Arc::new(Notify::new());
+    let handing_over = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
     let served = tokio::spawn(server::serve(
@@ -157,6 +171,8 @@ async fn run(home: Home) -> anyhow::Result<()> {
             shutdown: shutdown.clone(),
             settings: Settings::new(store, root.clone(), daemon_log.clone()),
             daemon_log,
+            handover_file: home.handover_file(),
+            handing_over: handing_over.clone(),
         },
     ));
     let by_signal = tokio::select! {
@@ -170,6 +186,12 @@ async fn run(home: Home) -> anyhow::Result<()> {
     };
     served.abort();
     kept.abort();
+    if handing_over.load(std::sync::atomic::Ordering::SeqCst) {
+        // Only returns when exec failed: the state file stays, so the next command
+        // recovers the apps (restarting them).
+        let err = handover::exec(&home);
+        anyhow::bail!("cannot hand over to the installed binary: {err}");
+    }
     if by_signal {
         tracing::info!("signal received: stopping every app");
         let _ = ractor::call!(

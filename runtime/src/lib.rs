@@ -15,6 +15,7 @@ mod conf;
 pub mod daemon;
 mod daemon_log;
 pub mod foreground;
+mod handover;
 mod server;
 mod settings;
 mod state;

@@ -34,6 +34,10 @@ pub struct Served {
     pub daemon_log: DaemonLog,
     /// `pm2 set/get/unset`.
     pub settings: Settings,
+    /// Where a hand-over is written; set in `handing_over` when the daemon must re-execute.
+    pub handover_file: std::path::PathBuf,
+    /// Set once a hand-over was written: the daemon re-executes instead of stopping apps.
+    pub handing_over: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Accepts connections until `shutdown` is notified.
@@ -67,6 +71,8 @@ async fn connection(stream: UnixStream, served: Served) {
         shutdown,
         daemon_log,
         settings,
+        handover_file,
+        handing_over,
     } = served;
     let mut framed = Framed::new(stream, FrameCodec::<ClientFrame, ServerFrame>::new());
     let hello = match framed.next().await {
@@ -114,6 +120,17 @@ async fn connection(stream: UnixStream, served: Served) {
             follow(framed, &root, &targets).await;
             return;
         }
+        if matches!(request, Request::Update) {
+            let response = hand_over(&root, &handover_file).await;
+            let ok = response == Response::Ok;
+            let _ = framed.send(ServerFrame::Response(response)).await;
+            if ok {
+                handing_over.store(true, std::sync::atomic::Ordering::SeqCst);
+                shutdown.notify_waiters();
+                shutdown.notify_one();
+            }
+            return;
+        }
         let is_kill = matches!(request, Request::Kill);
         let flush_all = matches!(&request, Request::Flush { targets } if targets.is_empty());
         let response = match settings.answer(&request).await {
@@ -135,6 +152,28 @@ async fn connection(stream: UnixStream, served: Served) {
         if sent.is_err() {
             return;
         }
+    }
+}
+
+/// Writes what the next daemon needs to adopt every process (`pm2 update`).
+async fn hand_over(root: &ActorRef<RootMsg>, path: &std::path::Path) -> Response {
+    let handover = match ractor::call!(root, RootMsg::Export) {
+        Ok(handover) => handover,
+        Err(e) => return Response::Error(format!("daemon is not answering: {e}")),
+    };
+    let text = match serde_json::to_vec(&handover) {
+        Ok(text) => text,
+        Err(e) => return Response::Error(format!("cannot describe the processes: {e}")),
+    };
+    match std::fs::write(path, text) {
+        Ok(()) => {
+            tracing::info!(
+                processes = handover.processes.len(),
+                "handing over to the installed binary"
+            );
+            Response::Ok
+        }
+        Err(e) => Response::Error(format!("cannot write {}: {e}", path.display())),
     }
 }
 

@@ -29,6 +29,9 @@ pub enum AppMsg {
     Signal(i32, Vec<u32>, RpcReplyPort<ActReply>),
     /// Forget stopped processes (the end of a delete); the App stops when none are left.
     Remove(Vec<u32>, RpcReplyPort<()>),
+    /// Describe the running processes for a successor daemon, their pipes kept open
+    /// across `exec` (`pm2 update`).
+    Export(RpcReplyPort<Vec<pm2_protocol::dump::HandedProcess>>),
 }
 
 /// Used by [`AppMsg::Act`] callers that have no new configuration.

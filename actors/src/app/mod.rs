@@ -165,6 +165,9 @@ impl Actor for App {
                     let _ = reply.send(join_all(calls).await);
                 });
             }
+            AppMsg::Export(reply) => {
+                let _ = reply.send(state.export());
+            }
             AppMsg::Remove(ids, reply) => {
                 for pm_id in ids {
                     state.supervisor.remove_child(&pm_id.to_string()).await;
@@ -232,6 +235,31 @@ impl AppState {
         };
         self.supervisor.start_child(myself.get_cell(), spec).await?;
         Ok(())
+    }
+
+    fn export(&self) -> Vec<pm2_protocol::dump::HandedProcess> {
+        use crate::proc::handover::keep_across_exec;
+        let procs = self.args.store.procs();
+        procs
+            .values()
+            .filter_map(|entry| {
+                let record = entry.store.lock();
+                let (pid, _) = record.running?;
+                let (out, err) = record.pipes.as_ref()?;
+                Some(pm2_protocol::dump::HandedProcess {
+                    pm_id: record.pm_id,
+                    name: record.spec.name.clone(),
+                    instance: record.instance,
+                    pid,
+                    out_fd: keep_across_exec(out),
+                    err_fd: keep_across_exec(err),
+                    restart_time: record.counters.restart_time,
+                    unstable_restarts: record.counters.unstable_restarts,
+                    created_at: record.created_at,
+                    started_at: record.started_at,
+                })
+            })
+            .collect()
     }
 
     fn entries(&self, ids: &[u32]) -> Vec<(u32, ProcEntry)> {

@@ -86,11 +86,25 @@ impl Sockets {
 
     /// Sockets around one listener taken over from an instance (see [`take_fd`]).
     pub fn adopt(port: u16, listener: TcpListener, instances: u32) -> Sockets {
+        Sockets::inherited(vec![(port, listener)], instances)
+    }
+
+    /// Sockets around listeners that already exist (taken over, or inherited from the
+    /// previous daemon).
+    pub fn inherited(listeners: Vec<(u16, TcpListener)>, instances: u32) -> Sockets {
         Sockets {
-            listeners: vec![(port, listener)],
+            listeners,
             instances: AtomicU32::new(instances),
             routing: Mutex::default(),
         }
+    }
+
+    /// The listeners, kept open across `exec` for a successor daemon: (port, fd).
+    pub fn hand_over(&self) -> Vec<(u16, RawFd)> {
+        self.listeners
+            .iter()
+            .map(|(port, l)| (*port, crate::proc::handover::keep_across_exec(l)))
+            .collect()
     }
 
     /// The descriptors to hand to an instance, in fd order.

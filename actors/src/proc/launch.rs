@@ -12,6 +12,19 @@ use super::{readiness, spawn, ProcState};
 use crate::clock::now_ms;
 use crate::logsink::{LogSinkMsg, LogTarget};
 
+/// Where a process's output goes and how it is written.
+pub(super) fn log_target(record: &super::store::ProcRecord) -> Arc<LogTarget> {
+    Arc::new(LogTarget {
+        pm_id: record.pm_id,
+        name: record.spec.name.clone(),
+        namespace: record.spec.namespace.clone(),
+        paths: record.logs.clone(),
+        date_format: record.spec.log_date_format.clone(),
+        json: record.spec.log_json,
+        rotate: record.spec.logrotate.clone(),
+    })
+}
+
 /// How often an instance waiting for the first one to bind looks again.
 const BIND_POLL: Duration = Duration::from_millis(20);
 
@@ -118,15 +131,7 @@ impl ProcState {
                     std::fs::write(p, pid.to_string())
                 });
                 tracing::info!(name = %record.spec.name, pm_id = record.pm_id, pid, "process online");
-                let target = Arc::new(LogTarget {
-                    pm_id: record.pm_id,
-                    name: record.spec.name.clone(),
-                    namespace: record.spec.namespace.clone(),
-                    paths: record.logs.clone(),
-                    date_format: record.spec.log_date_format.clone(),
-                    json: record.spec.log_json,
-                    rotate: record.spec.logrotate.clone(),
-                });
+                let target = log_target(&record);
                 drop(record);
                 self.args.sink.cast(LogSinkMsg::Open(target.clone()));
                 spawn::watch(child, generation, target, &store, self.args.sink.clone());

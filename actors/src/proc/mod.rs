@@ -3,6 +3,7 @@
 //! The actor wires messages to the pure decisions of [`state`] and the OS effects of
 //! [`spawn`]; what must outlive an incarnation is in its [`store::ProcStore`].
 
+pub mod handover;
 mod launch;
 pub mod messages;
 pub mod output;
@@ -88,7 +89,7 @@ impl Actor for Proc {
         };
         match (pending, running, status) {
             (Some(exit), _, _) => myself.cast(ProcMsg::Exited(exit.generation))?,
-            (None, true, _) => tracing::debug!("adopted a running process"),
+            (None, true, _) => state.adopt(),
             (None, false, Status::Launching) => state.launch(&myself),
             (None, false, Status::WaitingRestart) => {
                 myself.cast(ProcMsg::RestartDue(generation))?
@@ -159,6 +160,32 @@ impl Actor for Proc {
 impl ProcState {
     fn info(&self) -> ProcessInfo {
         self.args.store.lock().info()
+    }
+
+    /// A running process this incarnation did not start: the previous incarnation's (its
+    /// waiter still reports to the store), or the previous daemon's (pump its pipes here).
+    fn adopt(&mut self) {
+        let store = self.args.store.clone();
+        let mut record = store.lock();
+        let Some(pipes) = record.adopt_pipes.take() else {
+            tracing::debug!(pm_id = record.pm_id, "adopted a running process");
+            return;
+        };
+        let Some((pid, generation)) = record.running else {
+            return;
+        };
+        let target = launch::log_target(&record);
+        tracing::info!(name = %record.spec.name, pm_id = record.pm_id, pid, "adopted from the previous daemon");
+        drop(record);
+        self.args.sink.cast(LogSinkMsg::Open(target.clone()));
+        handover::watch_adopted(
+            pid,
+            generation,
+            pipes,
+            target,
+            &store,
+            self.args.sink.clone(),
+        );
     }
 
     fn publish(&self) {

@@ -116,6 +116,9 @@ pub fn watch(
     store: &Arc<ProcStore>,
     sink: LiveRef<LogSinkMsg>,
 ) {
+    if let (Some(out), Some(err)) = (&child.stdout, &child.stderr) {
+        store.lock().pipes = super::handover::copy_pipes(out, err);
+    }
     let out = child
         .stdout
         .take()
@@ -131,28 +134,39 @@ pub fn watch(
         for pump in [out, err].into_iter().flatten() {
             let _ = pump.await;
         }
-        let Some(store) = store.upgrade() else { return };
-        let actor = {
-            let mut record = store.lock();
-            if record.running.map(|(_, g)| g) == Some(generation) {
-                record.running = None;
-            }
-            use std::os::unix::process::ExitStatusExt;
-            let (code, signal) = match &status {
-                Ok(s) => (s.code(), s.signal()),
-                Err(_) => (None, None),
-            };
-            record.pending_exits.push(PendingExit {
-                generation,
-                code,
-                signal,
-            });
-            record.actor.clone()
+        use std::os::unix::process::ExitStatusExt;
+        let (code, signal) = match &status {
+            Ok(s) => (s.code(), s.signal()),
+            Err(_) => (None, None),
         };
-        if let Some(actor) = actor {
-            let _ = actor.cast(ProcMsg::Exited(generation));
-        }
+        report_exit(&store, generation, code, signal);
     });
+}
+
+/// Records an exit in the store and tells the current actor incarnation.
+pub fn report_exit(
+    store: &Weak<ProcStore>,
+    generation: u64,
+    code: Option<i32>,
+    signal: Option<i32>,
+) {
+    let Some(store) = store.upgrade() else { return };
+    let actor = {
+        let mut record = store.lock();
+        if record.running.map(|(_, g)| g) == Some(generation) {
+            record.running = None;
+            record.pipes = None;
+        }
+        record.pending_exits.push(PendingExit {
+            generation,
+            code,
+            signal,
+        });
+        record.actor.clone()
+    };
+    if let Some(actor) = actor {
+        let _ = actor.cast(ProcMsg::Exited(generation));
+    }
 }
 
 /// Sends `signal` to the process group (or only the pid without treekill). Errors are

@@ -6,6 +6,7 @@
 //! (the app was removed, or its supervisor died) kills the process group it still records.
 
 use std::collections::BTreeMap;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
@@ -73,6 +74,11 @@ pub struct ProcRecord {
     pub pid_file: PathBuf,
     /// Last problem (spawn failure).
     pub last_error: Option<String>,
+    /// Copies of the read ends of the running process's stdout and stderr pipes, kept so
+    /// they can be handed to a successor daemon (`pm2 update`).
+    pub pipes: Option<(OwnedFd, OwnedFd)>,
+    /// Pipes inherited from a previous daemon, for the actor to pump on adoption.
+    pub adopt_pipes: Option<(OwnedFd, OwnedFd)>,
     /// Cluster apps: the listening sockets every instance shares (empty until the first
     /// instance has bound a port known only to its code).
     pub sockets: Option<crate::balancer::SocketCell>,

@@ -16,6 +16,13 @@ pub enum RootMsg {
     /// A receiver of every log line from now on, for a `pm2 logs` follower (the host
     /// filters and forwards them; the tree never blocks on a follower).
     SubscribeLogs(RpcReplyPort<broadcast::Receiver<Arc<LogLine>>>),
+    /// Everything a successor daemon needs to adopt the running processes (`pm2 update`).
+    Export(RpcReplyPort<pm2_protocol::dump::Handover>),
+    /// Adopt what the previous daemon handed over; answers how many processes run on.
+    Adopt(
+        pm2_protocol::dump::Handover,
+        RpcReplyPort<Result<usize, String>>,
+    ),
     /// New log rotation settings (`pm2 set pm2-logrotate:*`), passed on to Logs.
     SetRotation(Arc<RotationPolicy>),
 }

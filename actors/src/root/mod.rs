@@ -4,6 +4,7 @@
 //! [`Request`]: reads from the registry, verbs fanned out to Apps in a task (so a slow stop
 //! never blocks `pm2 ls`), starts in order.
 
+mod handover;
 mod logs;
 mod messages;
 mod records;
@@ -151,6 +152,12 @@ impl Actor for Root {
             RootMsg::SubscribeLogs(reply) => {
                 let _ = reply.send(state.bus.subscribe());
             }
+            RootMsg::Export(reply) => {
+                let _ = reply.send(state.export().await);
+            }
+            RootMsg::Adopt(handover, reply) => {
+                let _ = reply.send(state.adopt(&myself, handover).await);
+            }
             RootMsg::SetRotation(policy) => state.logs.cast(LogsMsg::SetRotation(policy)),
         }
         Ok(())
@@ -238,6 +245,9 @@ impl RootState {
             Request::ReloadLogs => self.reload_logs(),
             Request::Scale { name, to } => return self.scale(name, to, reply).await,
             Request::Restore { apps } => self.restore(myself, apps).await,
+            Request::Update => {
+                Response::Error("an update is carried out by the daemon, not the tree".into())
+            }
             Request::Subscribe { .. } => {
                 Response::Error("subscriptions are served by the connection, not the tree".into())
             }

@@ -88,6 +88,8 @@ pub fn new_record(spec: &AppSpec, pm_id: u32, instance: u32) -> ProcRecord {
         pid_file: pid_path(&spec.pid_file, pm_id),
         last_error: None,
         sockets: None,
+        pipes: None,
+        adopt_pipes: None,
         username: user_name(),
         actor: None,
     }

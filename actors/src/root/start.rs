@@ -172,7 +172,7 @@ impl RootState {
             None => ractor::call_t!(registry, RegistryMsg::Allocate, 5000, spec.instances)
                 .map_err(unavailable)?,
         };
-        let (app, sockets) = self.app_for(myself, &spec).await?;
+        let (app, sockets) = self.app_for(myself, &spec, None).await?;
         let records = ids
             .iter()
             .enumerate()
@@ -187,10 +187,11 @@ impl RootState {
     }
 
     /// The App of `name`, started when it does not exist yet.
-    async fn app_for(
+    pub(super) async fn app_for(
         &mut self,
         myself: &ActorRef<RootMsg>,
         spec: &AppSpec,
+        inherited: Option<Arc<Sockets>>,
     ) -> Result<(LiveRef<AppMsg>, Option<SocketCell>), String> {
         let name = spec.name.as_str();
         if let Some(handle) = self.apps.get(name) {
@@ -200,6 +201,7 @@ impl RootState {
         // node app whose port is only in its code gets them from its first instance; other
         // apps without a port (workers) run side by side without shared sockets.
         let bound = match spec.exec_mode {
+            _ if inherited.is_some() => inherited,
             ExecMode::Cluster if !spec.ports.is_empty() => Some(Arc::new(
                 Sockets::bind(spec).map_err(|e| format!("{name}: {e}"))?,
             )),

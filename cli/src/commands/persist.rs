@@ -47,7 +47,8 @@ pub async fn resurrect(ctx: &Context) -> Result<()> {
     if !path.exists() && !backup_of(&path).exists() {
         // As PM2: nothing saved is not an error (a boot before the first `pm2 save`).
         let mut client = ctx.client().await?;
-        ctx.printer.info("No processes saved; dump file doesn't exist");
+        ctx.printer
+            .info("No processes saved; dump file doesn't exist");
         return show::print_table(ctx, &mut client).await;
     }
     let dump = read_dump(ctx)?;
@@ -75,25 +76,70 @@ pub fn cleardump(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-/// `pm2 update`: save, stop the daemon, start the installed binary's daemon, resurrect.
-///
-/// The apps are restarted, as with PM2; handing the running processes and their pipes over
-/// to the new daemon without a restart is not in this build yet, and the command says so.
+/// `pm2 update`: the daemon re-executes the installed binary and the new daemon adopts
+/// every process (same pids, same pipes, same sockets). If that cannot be done, fall back
+/// to PM2's way: save, stop the daemon, start the new one, resurrect; and say so.
 pub async fn update(ctx: &Context) -> Result<()> {
     let mut client = ctx.client().await?;
-    let list = processes(ask(&mut client, Request::List).await?)?;
-    let path = ctx.home.dump_file();
-    Dump::from_processes(&list).write(&path)?;
-    drop(client);
-    super::kill(ctx).await?;
-    let mut client = ctx.client().await?;
-    let dump = Dump::read(&path)?;
-    ask(&mut client, Request::Restore { apps: dump.apps }).await?;
-    ctx.printer.info(format!(
-        "Daemon updated to {}; the {} process{} restarted (live hand-over not available in this build)",
-        pm2_protocol::VERSION,
-        list.len(),
-        if list.len() == 1 { " was" } else { "es were" }
-    ));
-    show::print_table(ctx, &mut client).await
+    let before = processes(ask(&mut client, Request::List).await?)?;
+    let running: Vec<(u32, Option<u32>)> = before.iter().map(|p| (p.pm_id, p.pid)).collect();
+    match ask(&mut client, Request::Update).await {
+        Ok(_) => {
+            drop(client);
+            let mut client = wait_for_new_daemon(ctx).await?;
+            let after = processes(ask(&mut client, Request::List).await?)?;
+            let kept = after
+                .iter()
+                .filter(|p| p.pid.is_some() && running.contains(&(p.pm_id, p.pid)))
+                .count();
+            ctx.printer.info(format!(
+                "Daemon updated to {} in place: {kept} running process{} kept (same pids), none restarted",
+                pm2_protocol::VERSION,
+                if kept == 1 { "" } else { "es" }
+            ));
+            show::print_table(ctx, &mut client).await
+        }
+        Err(e) => {
+            ctx.printer.warn(format!(
+                "live hand-over not possible ({e}): saving, restarting the daemon and resurrecting"
+            ));
+            let path = ctx.home.dump_file();
+            Dump::from_processes(&before).write(&path)?;
+            drop(client);
+            super::kill(ctx).await?;
+            let mut client = ctx.client().await?;
+            let dump = Dump::read(&path)?;
+            ask(&mut client, Request::Restore { apps: dump.apps }).await?;
+            ctx.printer.info(format!(
+                "Daemon updated to {}; the {} process{} restarted",
+                pm2_protocol::VERSION,
+                before.len(),
+                if before.len() == 1 { " was" } else { "es were" }
+            ));
+            show::print_table(ctx, &mut client).await
+        }
+    }
+}
+
+/// Waits (bounded) until the re-executed daemon answers on the socket again.
+async fn wait_for_new_daemon(ctx: &Context) -> Result<crate::client::Client> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        // The old socket answers until the exec; the new daemon binds it again.
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        if let Ok(mut client) = crate::client::Client::connect(&ctx.home, false).await {
+            if matches!(
+                ask(&mut client, Request::Ping).await,
+                Ok(pm2_protocol::Response::Pong { .. })
+            ) {
+                return Ok(client);
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            anyhow::bail!(
+                "the updated daemon did not answer within 15 s; see {}",
+                ctx.home.daemon_log().display()
+            );
+        }
+    }
 }

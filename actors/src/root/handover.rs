@@ -1,0 +1,112 @@
+//! `pm2 update` without restarting the apps: what Root hands to the next daemon, and how
+//! the next daemon's Root adopts it.
+
+use std::sync::Arc;
+
+use pm2_protocol::dump::{Dump, HandedProcess, Handover};
+use pm2_protocol::Status;
+use ractor::ActorRef;
+
+use super::records::new_record;
+use super::{RootMsg, RootState};
+use crate::app::AppMsg;
+use crate::balancer::Sockets;
+use crate::proc::handover::inherit;
+use crate::registry::RegistryMsg;
+
+impl RootState {
+    /// The process list, the running processes with their pipes, and the cluster sockets,
+    /// all kept open across `exec`.
+    pub(super) async fn export(&self) -> Handover {
+        let list = match self.registry.get() {
+            Some(registry) => {
+                ractor::call_t!(registry, RegistryMsg::List, 5000).unwrap_or_default()
+            }
+            None => Vec::new(),
+        };
+        let apps = Dump::from_processes(&list).apps;
+        let mut processes = Vec::new();
+        let mut sockets = Vec::new();
+        for (name, handle) in &self.apps {
+            if let Some(app) = handle.live.get() {
+                if let Ok(mut handed) = ractor::call_t!(app, AppMsg::Export, 5000) {
+                    processes.append(&mut handed);
+                }
+            }
+            if let Some(bound) = handle.sockets.as_ref().and_then(|cell| cell.get()) {
+                sockets.push((name.clone(), bound.hand_over()));
+            }
+        }
+        Handover {
+            apps,
+            processes,
+            sockets,
+        }
+    }
+
+    /// Rebuilds the apps of the previous daemon around its running processes (same pids,
+    /// same pipes, same sockets); processes that were not running stay stopped.
+    pub(super) async fn adopt(
+        &mut self,
+        myself: &ActorRef<RootMsg>,
+        handover: Handover,
+    ) -> Result<usize, String> {
+        let mut adopted = 0;
+        for saved in handover.apps {
+            let spec = saved.spec;
+            let inherited = handover
+                .sockets
+                .iter()
+                .find(|(name, _)| *name == spec.name)
+                .map(|(_, fds)| {
+                    let listeners = fds
+                        .iter()
+                        // SAFETY: these descriptors were handed to us across exec, each once.
+                        .map(|&(port, fd)| {
+                            (port, std::net::TcpListener::from(unsafe { inherit(fd) }))
+                        })
+                        .collect();
+                    Arc::new(Sockets::inherited(listeners, spec.instances))
+                });
+            if let Some(registry) = self.registry.get() {
+                let _ = ractor::call_t!(registry, RegistryMsg::Reserve, 5000, saved.ids.clone());
+            }
+            let (app, sockets) = self.app_for(myself, &spec, inherited).await?;
+            let records = saved
+                .ids
+                .iter()
+                .enumerate()
+                .map(|(i, &pm_id)| {
+                    let handed = handover.processes.iter().find(|p| p.pm_id == pm_id);
+                    let instance = handed.map(|p| p.instance).unwrap_or(i as u32);
+                    let mut record = new_record(&spec, pm_id, instance);
+                    record.sockets = sockets.clone();
+                    match handed {
+                        Some(p) => {
+                            adopt_into(&mut record, p);
+                            adopted += 1;
+                        }
+                        None => record.status = Status::Stopped,
+                    }
+                    record
+                })
+                .collect();
+            let app = app.get().ok_or("app is restarting")?;
+            ractor::call!(app, AppMsg::Add, records).map_err(|e| e.to_string())?;
+        }
+        Ok(adopted)
+    }
+}
+
+/// Fills a fresh record with a running process handed over by the previous daemon.
+fn adopt_into(record: &mut crate::proc::ProcRecord, handed: &HandedProcess) {
+    record.running = Some((handed.pid, 1));
+    record.generation = 1;
+    record.status = Status::Online;
+    record.counters.restart_time = handed.restart_time;
+    record.counters.unstable_restarts = handed.unstable_restarts;
+    record.created_at = handed.created_at;
+    record.started_at = handed.started_at;
+    // SAFETY: the pipe descriptors were handed to us across exec, each once.
+    record.adopt_pipes = Some(unsafe { (inherit(handed.out_fd), inherit(handed.err_fd)) });
+}
