@@ -175,6 +175,10 @@ fn from_pm2(value: &serde_json::Value) -> Result<Dump, String> {
         if let Some(app) = apps.iter_mut().find(|a| a.spec.name == name) {
             app.ids.push(pm_id);
             app.spec.instances += 1;
+            // PM2 gives several instances their own files unless merge_logs says otherwise.
+            if env["merge_logs"].as_bool().is_none() {
+                app.spec.merge_logs = false;
+            }
             continue;
         }
         let pid_file = text("pm_pid_path").unwrap_or_else(|| format!("/tmp/{name}.pid"));
@@ -214,8 +218,11 @@ fn from_pm2(value: &serde_json::Value) -> Result<Dump, String> {
         if let Some(n) = env["restart_delay"].as_u64() {
             spec.restart_delay_ms = n;
         }
-        spec.out_file = text("pm_out_log_path").map(Into::into);
-        spec.error_file = text("pm_err_log_path").map(Into::into);
+        // PM2 saves each process's own paths (`api-out-0.log`, `api-0.pid`); the spec holds
+        // the app's, and the id suffix is added again per process.
+        spec.out_file = text("pm_out_log_path").map(|p| without_id(&p, "log").into());
+        spec.error_file = text("pm_err_log_path").map(|p| without_id(&p, "log").into());
+        spec.pid_file = without_id(&spec.pid_file.to_string_lossy(), "pid").into();
         spec.merge_logs = env["merge_logs"].as_bool().unwrap_or(true);
         apps.push(SavedApp {
             ids: vec![pm_id],
@@ -227,6 +234,22 @@ fn from_pm2(value: &serde_json::Value) -> Result<Dump, String> {
         format: FORMAT.into(),
         apps,
     })
+}
+
+/// `x-3.log` → `x.log` (a trailing `-<digits>` before the extension removed).
+fn without_id(path: &str, extension: &str) -> String {
+    let suffix = format!(".{extension}");
+    let Some(stem) = path.strip_suffix(&suffix) else {
+        return path.to_string();
+    };
+    match stem.rsplit_once('-') {
+        Some((base, digits))
+            if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!("{base}{suffix}")
+        }
+        _ => path.to_string(),
+    }
 }
 
 fn strings(value: &serde_json::Value) -> Vec<String> {
