@@ -220,9 +220,9 @@ fn from_pm2(value: &serde_json::Value) -> Result<Dump, String> {
         }
         // PM2 saves each process's own paths (`api-out-0.log`, `api-0.pid`); the spec holds
         // the app's, and the id suffix is added again per process.
-        spec.out_file = text("pm_out_log_path").map(|p| without_id(&p, "log").into());
-        spec.error_file = text("pm_err_log_path").map(|p| without_id(&p, "log").into());
-        spec.pid_file = without_id(&spec.pid_file.to_string_lossy(), "pid").into();
+        spec.out_file = text("pm_out_log_path").map(|p| without_id(&p, "log", pm_id).into());
+        spec.error_file = text("pm_err_log_path").map(|p| without_id(&p, "log", pm_id).into());
+        spec.pid_file = without_id(&spec.pid_file.to_string_lossy(), "pid", pm_id).into();
         spec.merge_logs = env["merge_logs"].as_bool().unwrap_or(true);
         apps.push(SavedApp {
             ids: vec![pm_id],
@@ -236,19 +236,11 @@ fn from_pm2(value: &serde_json::Value) -> Result<Dump, String> {
     })
 }
 
-/// `x-3.log` → `x.log` (a trailing `-<digits>` before the extension removed).
-fn without_id(path: &str, extension: &str) -> String {
-    let suffix = format!(".{extension}");
-    let Some(stem) = path.strip_suffix(&suffix) else {
-        return path.to_string();
-    };
-    match stem.rsplit_once('-') {
-        Some((base, digits))
-            if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) =>
-        {
-            format!("{base}{suffix}")
-        }
-        _ => path.to_string(),
+/// `x-3.log` → `x.log` for process 3: PM2's per-process suffix removed, nothing else.
+fn without_id(path: &str, extension: &str, pm_id: u32) -> String {
+    match path.strip_suffix(&format!("-{pm_id}.{extension}")) {
+        Some(base) => format!("{base}.{extension}"),
+        None => path.to_string(),
     }
 }
 

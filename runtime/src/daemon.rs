@@ -208,6 +208,7 @@ async fn run(home: Home) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(10), root_handle).await;
     // A clean exit: every app was stopped, nothing to recover.
     let _ = std::fs::remove_file(home.state_file());
+    let _ = std::fs::remove_file(pm2_protocol::dump::backup_of(&home.state_file()));
     let _ = std::fs::remove_file(home.socket());
     let _ = std::fs::remove_file(home.pid_file());
     tracing::info!("daemon stopped");

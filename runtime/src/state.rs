@@ -58,15 +58,16 @@ pub async fn recover(root: &ActorRef<RootMsg>, path: &Path) {
     if dump.apps.is_empty() {
         return;
     }
-    let mut orphans = 0;
-    for app in &dump.apps {
-        for process in &app.running {
-            if start_ticks(process.pid) == Some(process.start_ticks) {
-                stop_orphan(process.pid).await;
-                orphans += 1;
-            }
-        }
-    }
+    let orphans: Vec<u32> = dump
+        .apps
+        .iter()
+        .flat_map(|app| &app.running)
+        .filter(|process| start_ticks(process.pid) == Some(process.start_ticks))
+        .map(|process| process.pid)
+        .collect();
+    // All at once: each gets its grace, the daemon waits for the slowest only.
+    futures::future::join_all(orphans.iter().map(|&pid| stop_orphan(pid))).await;
+    let orphans = orphans.len();
     let names: Vec<&str> = dump.apps.iter().map(|a| a.spec.name.as_str()).collect();
     tracing::warn!(
         apps = ?names, orphans_stopped = orphans,
@@ -86,8 +87,15 @@ async fn stop_orphan(pid: u32) {
     let group = Pid::from_raw(pid as i32);
     let _ = killpg(group, Signal::SIGTERM);
     let deadline = tokio::time::Instant::now() + ORPHAN_GRACE;
-    while start_ticks(pid).is_some() && tokio::time::Instant::now() < deadline {
+    while running(pid) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let _ = killpg(group, Signal::SIGKILL);
+}
+
+/// Alive and not a zombie waiting for init to reap it.
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| !stat.rsplit(") ").next().unwrap_or("").starts_with('Z'))
+        .unwrap_or(false)
 }
