@@ -1115,7 +1115,7 @@ ROWS = [
     ("rss50", "Daemon RSS, idle, {apps} apps", "MiB"),
     ("cpu", "Daemon CPU, idle, {apps} apps: utime+stime per 10 s ({window}; /proc stat, 10 ms ticks)", "ms"),
     ("cpu_ns", "Daemon CPU, idle, {apps} apps: same, ns-precise process CPU clock", "ms"),
-    ("update", "`pm2 update` with {apps} apps → {apps} online again (both restart the apps)", "ms"),
+    ("update", "`pm2 update` with {apps} apps → {apps} online again (PM2 restarts them, ours keeps them)", "ms"),
     ("crash", "Crash → restart: SIGKILL → new process running (median of {crash})", "ms"),
     ("lograte", "Log throughput: {lines_k}k lines of {width} B → file (lines/s, median of {logruns}; "
                 "higher is better)", "lines/s"),
