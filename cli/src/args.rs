@@ -139,6 +139,26 @@ pub enum Command {
     Startup(StartupArgs),
     /// Remove what `pm2 startup` installed.
     Unstartup(StartupArgs),
+    /// Write an ecosystem file's apps as Kubernetes manifests, a compose file or systemd units.
+    Export(ExportArgs),
+}
+
+/// Options of `pm2 export`.
+#[derive(Debug, Args, Default)]
+pub struct ExportArgs {
+    /// kubernetes, compose or systemd.
+    pub target: String,
+    /// The ecosystem file (default `ecosystem.toml` in the current directory).
+    pub file: Option<String>,
+    /// Output folder (default `./export-<target>/`).
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<String>,
+    /// Use `env_<name>` of the ecosystem file.
+    #[arg(long = "env")]
+    pub env: Option<String>,
+    /// Container image for kubernetes and compose (default `app:latest`).
+    #[arg(long)]
+    pub image: Option<String>,
 }
 
 /// Options of `pm2 startup` / `pm2 unstartup`, PM2's.

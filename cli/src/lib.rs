@@ -13,8 +13,10 @@
 pub mod args;
 pub mod client;
 mod commands;
+pub mod export;
 pub mod output;
 pub mod render;
+pub mod runtime;
 pub mod startup;
 pub mod tail;
 

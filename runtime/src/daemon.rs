@@ -63,7 +63,7 @@ pub fn run_from_env() -> i32 {
     }
 }
 
-fn init_tracing(home: &Home, policy: &RotationPolicy) -> anyhow::Result<DaemonLog> {
+pub(crate) fn init_tracing(home: &Home, policy: &RotationPolicy) -> anyhow::Result<DaemonLog> {
     let log = DaemonLog::open(&home.daemon_log(), Arc::new(policy.clone()))
         .with_context(|| format!("cannot open {}", home.daemon_log().display()))?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -79,7 +79,7 @@ fn init_tracing(home: &Home, policy: &RotationPolicy) -> anyhow::Result<DaemonLo
 
 /// The settings of `module_conf.json` and the rotation policy they give; problems are
 /// returned as lines to log once logging works (they never stop the daemon).
-fn load_settings(home: &Home) -> (ConfStore, RotationPolicy, Vec<String>) {
+pub(crate) fn load_settings(home: &Home) -> (ConfStore, RotationPolicy, Vec<String>) {
     let store = ConfStore::new(home.root.join("module_conf.json"));
     match store.load() {
         Ok(conf) => {
@@ -99,7 +99,7 @@ fn load_settings(home: &Home) -> (ConfStore, RotationPolicy, Vec<String>) {
 }
 
 /// Binds the socket, taking over a stale one left by a dead daemon.
-async fn bind(home: &Home) -> anyhow::Result<UnixListener> {
+pub(crate) async fn bind(home: &Home) -> anyhow::Result<UnixListener> {
     let path = home.socket();
     if path.exists() {
         if tokio::net::UnixStream::connect(&path).await.is_ok() {

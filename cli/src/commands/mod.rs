@@ -1,6 +1,7 @@
 //! One function per command; each returns an error for the one line the user sees.
 
 mod conf;
+mod export;
 mod logs;
 mod manage;
 mod persist;
@@ -101,6 +102,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Conf { key, .. } => conf::get(&ctx, key).await,
         Command::Startup(args) => startup::startup(&ctx, args),
         Command::Unstartup(args) => startup::unstartup(&ctx, args),
+        Command::Export(args) => export::export(&ctx, args),
     }
 }
 
