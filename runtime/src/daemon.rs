@@ -33,6 +33,22 @@ pub fn is_daemon_invocation() -> bool {
     std::env::args().nth(1).as_deref() == Some(DAEMON_FLAG)
 }
 
+/// The async runtime hosting the tree (two workers: the machine has two cores); `None`,
+/// said on stderr, if it cannot be built.
+pub(crate) fn async_runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(e) => {
+            eprintln!("[PM2][ERROR] cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
 /// Runs the daemon with `PM2_HOME` from the environment; returns the exit code.
 pub fn run_from_env() -> i32 {
     let home = match Home::from_env() {
@@ -42,16 +58,8 @@ pub fn run_from_env() -> i32 {
             return 1;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("[PM2][ERROR] cannot start the async runtime: {e}");
-            return 1;
-        }
+    let Some(runtime) = async_runtime() else {
+        return 1;
     };
     match runtime.block_on(run(home)) {
         Ok(()) => 0,

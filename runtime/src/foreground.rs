@@ -17,7 +17,7 @@ use ractor::Actor;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{broadcast, Notify};
 
-use crate::daemon::{bind, init_tracing, load_settings};
+use crate::daemon::{async_runtime, bind, init_tracing, load_settings};
 use crate::server;
 use crate::settings::Settings;
 
@@ -35,16 +35,8 @@ pub struct Options {
 /// Runs the apps in the foreground until a signal, or until none is left; returns the exit
 /// code. `print` receives every line the apps write.
 pub fn run(home: Home, options: Options, print: impl FnMut(&LogLine) + Send + 'static) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("[PM2][ERROR] cannot start the async runtime: {e}");
-            return 1;
-        }
+    let Some(runtime) = async_runtime() else {
+        return 1;
     };
     match runtime.block_on(host(home, options, print)) {
         Ok(code) => code,
