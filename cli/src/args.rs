@@ -4,7 +4,12 @@ use clap::{Args, Parser, Subcommand};
 
 /// `pm2`: a production process manager, drop-in for PM2.
 #[derive(Debug, Parser)]
-#[command(name = "pm2", disable_version_flag = true, about, long_about = None)]
+#[command(
+    name = "pm2",
+    disable_version_flag = true,
+    about = "A production process manager, drop-in for PM2",
+    long_about = None
+)]
 pub struct Cli {
     /// Print the version.
     #[arg(short = 'v', long = "version", global = false)]
@@ -108,7 +113,7 @@ pub enum Command {
     Resurrect,
     /// Empty the saved process list.
     Cleardump,
-    /// Restart the daemon with the installed binary, keeping the process list.
+    /// Replace the daemon with the installed binary; the apps keep running (same pids).
     Update,
     /// Set a value in module_conf.json (`pm2-logrotate:max_size 10M`).
     Set {
