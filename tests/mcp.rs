@@ -1,0 +1,205 @@
+//! `pm2-mcp` end to end: the real binary over stdio, JSON-RPC in and out, against a real
+//! daemon in a private `PM2_HOME`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use common::Pm2;
+use serde_json::{json, Value};
+
+struct Session {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+}
+
+impl Session {
+    fn start(pm2: &Pm2) -> Session {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pm2-mcp"))
+            .current_dir(pm2.work())
+            .env("PM2_HOME", "/nonexistent-overridden")
+            .env("PM2_MCP_HOME", pm2.home())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run pm2-mcp");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Session {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        writeln!(self.stdin, "{message}").expect("write to pm2-mcp");
+        self.stdin.flush().unwrap();
+    }
+
+    /// Sends a request and returns its response (skipping notifications).
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let mut line = String::new();
+            let n = self.stdout.read_line(&mut line).expect("read pm2-mcp");
+            assert!(
+                n > 0,
+                "pm2-mcp closed its stdout while waiting for {method}"
+            );
+            let message: Value = serde_json::from_str(&line).expect("JSON-RPC line");
+            if message["id"] == json!(id) {
+                return message;
+            }
+        }
+    }
+
+    fn tool(&mut self, name: &str, arguments: Value) -> Value {
+        let response = self.call("tools/call", json!({"name": name, "arguments": arguments}));
+        assert!(
+            response.get("error").is_none(),
+            "{name} gave a protocol error: {response}"
+        );
+        response["result"].clone()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn tools_over_stdio_drive_the_daemon() {
+    let pm2 = Pm2::new();
+    let mut mcp = Session::start(&pm2);
+
+    let init = mcp.call(
+        "initialize",
+        json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"}
+        }),
+    );
+    assert_eq!(init["result"]["serverInfo"]["name"], "pm2-mcp", "{init}");
+    assert!(
+        init["result"]["capabilities"]["tools"].is_object(),
+        "{init}"
+    );
+    mcp.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+
+    let tools = mcp.call("tools/list", json!({}));
+    let names: Vec<&str> = tools["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "pm2_list_processes",
+        "pm2_describe_process",
+        "pm2_start_process",
+        "pm2_restart_process",
+        "pm2_reload_process",
+        "pm2_stop_process",
+        "pm2_delete_process",
+        "pm2_flush_logs",
+        "pm2_reload_logs",
+        "pm2_dump",
+        "pm2_tail_logs",
+        "pm2_kill_daemon",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    let start_tool = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "pm2_start_process")
+        .unwrap();
+    assert!(
+        start_tool["inputSchema"]["properties"]["script"].is_object(),
+        "{start_tool}"
+    );
+
+    let script = pm2.write(
+        "sleeper.sh",
+        "#!/bin/sh\necho hello from mcp\nexec sleep 60\n",
+        true,
+    );
+    let started = mcp.tool(
+        "pm2_start_process",
+        json!({"script": script.to_str().unwrap(), "name": "sleeper"}),
+    );
+    assert_ne!(started["isError"], json!(true), "{started}");
+    assert_eq!(
+        started["structuredContent"]["processes"][0]["name"], "sleeper",
+        "{started}"
+    );
+    pm2.wait_status(0, "online");
+
+    let listed = mcp.tool("pm2_list_processes", json!({}));
+    assert_ne!(listed["isError"], json!(true), "{listed}");
+    let processes = listed["structuredContent"]["processes"].as_array().unwrap();
+    assert_eq!(processes.len(), 1, "{listed}");
+    assert_eq!(processes[0]["status"], "online", "{listed}");
+    assert!(processes[0]["pid"].as_u64().is_some(), "{listed}");
+    assert!(listed["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("sleeper"));
+
+    let unknown = mcp.tool("pm2_describe_process", json!({"process": "nope"}));
+    assert_eq!(unknown["isError"], json!(true), "{unknown}");
+    assert!(
+        unknown["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("nope"),
+        "{unknown}"
+    );
+
+    let bad = mcp.tool("pm2_tail_logs", json!({"process": "sleeper", "lines": 0}));
+    assert_eq!(bad["isError"], json!(true), "{bad}");
+
+    let described = mcp.tool("pm2_describe_process", json!({"process": "sleeper"}));
+    assert_eq!(
+        described["structuredContent"]["processes"][0]["pm_id"], 0,
+        "{described}"
+    );
+
+    let dumped = mcp.tool("pm2_dump", json!({}));
+    assert_ne!(dumped["isError"], json!(true), "{dumped}");
+    assert!(pm2.home().join("dump.pm2").exists());
+
+    let stopped = mcp.tool("pm2_stop_process", json!({"process": "sleeper"}));
+    assert_ne!(stopped["isError"], json!(true), "{stopped}");
+    pm2.wait_status(0, "stopped");
+
+    let tail = mcp.tool("pm2_tail_logs", json!({"process": "0"}));
+    assert_ne!(tail["isError"], json!(true), "{tail}");
+    assert!(
+        tail["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("hello from mcp"),
+        "{tail}"
+    );
+
+    let killed = mcp.tool("pm2_kill_daemon", json!({}));
+    assert_ne!(killed["isError"], json!(true), "{killed}");
+    assert_eq!(killed["structuredContent"]["killed"], true, "{killed}");
+}
