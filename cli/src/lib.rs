@@ -18,7 +18,6 @@ pub mod output;
 pub mod render;
 pub mod runtime;
 pub mod startup;
-pub mod tail;
 
 use clap::Parser;
 

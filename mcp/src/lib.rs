@@ -6,7 +6,6 @@
 //! transport and resource subscriptions are not built yet.
 
 mod client;
-mod tail;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -484,7 +483,7 @@ impl Pm2Mcp {
             };
             for (kind, path) in files {
                 let Some(path) = path else { continue };
-                let read = match tail::last_lines(path, lines as usize) {
+                let read = match pm2_protocol::tail::last_lines(path, lines as usize) {
                     Ok(read) => read,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
                     Err(e) => return failure(format!("cannot read {}: {e}", path.display())),

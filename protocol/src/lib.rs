@@ -27,6 +27,7 @@ pub mod logrotate;
 pub mod message;
 pub mod process;
 pub mod spec;
+pub mod tail;
 pub mod target;
 pub mod timestamp;
 pub mod units;

@@ -14,7 +14,7 @@ use pm2_protocol::{Event, LogStream, ProcessInfo, Request, Response, Target};
 use super::{ask, processes, Context};
 use crate::args::LogsArgs;
 use crate::render::logline::{LineStyle, LineWriter};
-use crate::tail::last_lines;
+use pm2_protocol::tail::last_lines;
 
 /// Lines printed before following, unless `--lines`.
 const DEFAULT_LINES: usize = 15;

@@ -1,4 +1,5 @@
-//! Reading the last lines of a log file without reading the whole file.
+//! Reading the last lines of a log file without reading the whole file (`pm2 logs`,
+//! `pm2-mcp`'s `pm2_tail_logs`).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
