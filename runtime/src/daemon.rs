@@ -9,9 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use pm2_actors::root::{Root, RootArgs, RootMsg};
+use pm2_actors::root::RootMsg;
 use pm2_protocol::{Request, Target};
-use ractor::Actor;
 use tokio::net::UnixListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
@@ -19,8 +18,8 @@ use tokio::sync::Notify;
 use crate::conf::ConfStore;
 use crate::daemon_log::DaemonLog;
 use crate::handover;
-use crate::server;
-use crate::settings::{self, Settings};
+use crate::host::Host;
+use crate::settings;
 use crate::state;
 use pm2_actors::logsink::RotationPolicy;
 use pm2_protocol::Home;
@@ -131,13 +130,8 @@ fn adopt_path() -> Option<std::path::PathBuf> {
 }
 
 async fn run(home: Home) -> anyhow::Result<()> {
-    home.prepare()?;
-    let (store, policy, problems) = load_settings(&home);
-    let daemon_log = init_tracing(&home, &policy)?;
-    for problem in problems {
-        tracing::warn!("{problem}");
-    }
-    let listener = bind(&home).await?;
+    let mut host = Host::open(home).await?;
+    let home = host.home.clone();
     std::fs::write(home.pid_file(), std::process::id().to_string())
         .with_context(|| format!("cannot write {}", home.pid_file().display()))?;
     tracing::info!(
@@ -145,17 +139,7 @@ async fn run(home: Home) -> anyhow::Result<()> {
         version = pm2_protocol::VERSION,
         "daemon started"
     );
-
-    let (root, mut root_handle) = Actor::spawn(
-        None,
-        Root,
-        RootArgs {
-            pm2_home: home.root.clone(),
-            rotation: policy,
-        },
-    )
-    .await
-    .context("cannot start the supervision tree")?;
+    let root = host.root.clone();
 
     // Started by `pm2 update`: adopt the previous daemon's processes (same pids). Else a
     // state file left behind means the previous daemon died without stopping its apps.
@@ -172,17 +156,8 @@ async fn run(home: Home) -> anyhow::Result<()> {
     let handing_over = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    let served = tokio::spawn(server::serve(
-        listener,
-        server::Served {
-            root: root.clone(),
-            shutdown: shutdown.clone(),
-            settings: Settings::new(store, root.clone(), daemon_log.clone()),
-            daemon_log,
-            handover_file: home.handover_file(),
-            handing_over: handing_over.clone(),
-        },
-    ));
+    let served = host.serve(shutdown.clone(), Some(handing_over.clone()))?;
+    let mut root_handle = host.root_handle;
     let by_signal = tokio::select! {
         _ = shutdown.notified() => false,
         _ = terminate.recv() => true,

@@ -6,20 +6,17 @@
 //! gracefully and exit 0; a second signal forces. When every app has stopped for good it
 //! exits non-zero, unless told not to.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use pm2_actors::root::{Root, RootArgs, RootMsg};
+use pm2_actors::root::RootMsg;
 use pm2_protocol::{AppSpec, Home, LogLine, Request, Response, Status, Target};
-use ractor::Actor;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{broadcast, Notify};
 
-use crate::daemon::{async_runtime, bind, init_tracing, load_settings};
-use crate::server;
-use crate::settings::Settings;
+use crate::daemon::async_runtime;
+use crate::host::Host;
 
 /// How often the runtime checks whether any app is left to run.
 const AUTO_EXIT_EVERY: Duration = Duration::from_millis(250);
@@ -53,33 +50,12 @@ async fn host(
     mut print: impl FnMut(&LogLine) + Send + 'static,
 ) -> anyhow::Result<i32> {
     become_subreaper();
-    home.prepare()?;
-    let (store, policy, _problems) = load_settings(&home);
-    let daemon_log = init_tracing(&home, &policy)?;
-    let listener = bind(&home).await?;
-    let (root, _handle) = Actor::spawn(
-        None,
-        Root,
-        RootArgs {
-            pm2_home: home.root.clone(),
-            rotation: policy,
-        },
-    )
-    .await
-    .context("cannot start the supervision tree")?;
+    let mut host = Host::open(home).await?;
+    let home = host.home.clone();
+    let root = host.root.clone();
     let mut lines = ractor::call!(root, RootMsg::SubscribeLogs).context("tree not answering")?;
     let shutdown = Arc::new(Notify::new());
-    let served = tokio::spawn(server::serve(
-        listener,
-        server::Served {
-            root: root.clone(),
-            shutdown: shutdown.clone(),
-            settings: Settings::new(store, root.clone(), daemon_log.clone()),
-            daemon_log,
-            handover_file: home.handover_file(),
-            handing_over: Arc::new(AtomicBool::new(false)),
-        },
-    ));
+    let served = host.serve(shutdown.clone(), None)?;
     let started = ractor::call!(
         root,
         RootMsg::Request,

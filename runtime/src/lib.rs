@@ -16,6 +16,7 @@ pub mod daemon;
 mod daemon_log;
 pub mod foreground;
 mod handover;
+mod host;
 mod server;
 mod settings;
 mod state;

@@ -37,7 +37,8 @@ pub struct Served {
     /// Where a hand-over is written; set in `handing_over` when the daemon must re-execute.
     pub handover_file: std::path::PathBuf,
     /// Set once a hand-over was written: the daemon re-executes instead of stopping apps.
-    pub handing_over: Arc<std::sync::atomic::AtomicBool>,
+    /// `None` where re-executing is not possible (`pm2-runtime`).
+    pub handing_over: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Accepts connections until `shutdown` is notified.
@@ -121,6 +122,11 @@ async fn connection(stream: UnixStream, served: Served) {
             return;
         }
         if matches!(request, Request::Update) {
+            let Some(handing_over) = &handing_over else {
+                let refusal = "this host cannot be updated in place: restart it instead".into();
+                refuse(&mut framed, refusal).await;
+                return;
+            };
             let response = hand_over(&root, &handover_file).await;
             let ok = response == Response::Ok;
             let _ = framed.send(ServerFrame::Response(response)).await;
