@@ -147,18 +147,18 @@ impl Sockets {
         self.routing().active.get(&instance).copied().unwrap_or(0)
     }
 
-    /// Whether the proxy may send a new connection to an instance.
-    fn routable(&self, instance: u32) -> bool {
-        !self.routing().paused.contains(&instance)
-    }
-
-    /// Counts a connection to an instance until the guard is dropped.
-    fn open(self: &Arc<Self>, instance: u32) -> ActiveGuard {
-        *self.routing().active.entry(instance).or_default() += 1;
-        ActiveGuard {
+    /// Counts a new connection to an instance until the guard is dropped; `None` while the
+    /// instance is out of rotation. One lock for both, so a drain never misses a connection.
+    fn try_open(self: &Arc<Self>, instance: u32) -> Option<ActiveGuard> {
+        let mut routing = self.routing();
+        if routing.paused.contains(&instance) {
+            return None;
+        }
+        *routing.active.entry(instance).or_default() += 1;
+        Some(ActiveGuard {
             sockets: self.clone(),
             instance,
-        }
+        })
     }
 
     /// The environment an instance needs to find its sockets.

@@ -33,9 +33,11 @@ pub fn serve(
                 let start = next.fetch_add(1, Ordering::Relaxed);
                 for k in 0..instances {
                     let instance = start.wrapping_add(k) % instances;
-                    if !sockets.routable(instance) {
+                    // Counted from before the connect: a drain that starts meanwhile waits
+                    // for this connection too.
+                    let Some(counted) = sockets.try_open(instance) else {
                         continue;
-                    }
+                    };
                     let Ok(backend) =
                         TcpStream::connect(("127.0.0.1", backend_port(port, instance))).await
                     else {
@@ -46,8 +48,8 @@ pub fn serve(
                     if is_self_connection(&backend) {
                         continue;
                     }
-                    let _counted = sockets.open(instance);
                     forward(client, backend).await;
+                    drop(counted);
                     return;
                 }
                 tracing::warn!(port, "no instance answered: connection dropped");
