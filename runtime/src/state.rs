@@ -23,7 +23,7 @@ const ORPHAN_GRACE: Duration = Duration::from_secs(3);
 
 /// Keeps `path` up to date with the process list until the task is dropped.
 pub async fn keep(root: ActorRef<RootMsg>, path: PathBuf) {
-    let mut last = String::new();
+    let mut last = Vec::new();
     loop {
         if let Ok(Response::Processes(list)) = ractor::call!(root, RootMsg::Request, Request::List)
         {
@@ -39,10 +39,11 @@ pub async fn keep(root: ActorRef<RootMsg>, path: PathBuf) {
     }
 }
 
-/// What matters for recovery: which processes exist, their pids and settings.
-fn fingerprint(list: &[ProcessInfo]) -> String {
+/// What matters for recovery, cheap to compare every second: which processes exist and
+/// their pids. A spec only changes with a (re)start, which changes the pid and the count.
+fn fingerprint(list: &[ProcessInfo]) -> Vec<(u32, Option<u32>, u32)> {
     list.iter()
-        .map(|p| format!("{}:{}:{:?}:{:?};", p.pm_id, p.spec.name, p.pid, p.spec))
+        .map(|p| (p.pm_id, p.pid, p.restart_time))
         .collect()
 }
 
