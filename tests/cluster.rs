@@ -401,17 +401,7 @@ fn fork_mode_reload_is_a_restart() {
 #[test]
 fn wait_ready_node_app_is_launching_until_it_sends_ready() {
     let pm2 = Pm2::new();
-    pm2.write("ready.js", READY_WHEN_GO_JS, false);
-    pm2.write(
-        "ecosystem.toml",
-        "[[apps]]\nname = \"ready\"\nscript = \"ready.js\"\nwait_ready = true\n\
-         listen_timeout = 10000\n",
-        false,
-    );
-    pm2.run(&["start", "ecosystem.toml"]).ok();
-    wait_until("the app to start", || !started_pids(&pm2).is_empty());
-    assert_eq!(status_of(&pm2, 0), "launching");
-
+    start_launching_until_go(&pm2, "ready", "ready.js", READY_WHEN_GO_JS);
     pm2.write("go", "", false);
     pm2.wait_status(0, "online");
 }
@@ -419,17 +409,7 @@ fn wait_ready_node_app_is_launching_until_it_sends_ready() {
 #[test]
 fn wait_ready_python_app_is_online_when_it_notifies_ready() {
     let pm2 = Pm2::new();
-    pm2.write("notify.py", NOTIFY_WHEN_GO_PY, false);
-    pm2.write(
-        "ecosystem.toml",
-        "[[apps]]\nname = \"notify\"\nscript = \"notify.py\"\nwait_ready = true\n\
-         listen_timeout = 10000\n",
-        false,
-    );
-    pm2.run(&["start", "ecosystem.toml"]).ok();
-    wait_until("the app to start", || !started_pids(&pm2).is_empty());
-    assert_eq!(status_of(&pm2, 0), "launching");
-
+    start_launching_until_go(&pm2, "notify", "notify.py", NOTIFY_WHEN_GO_PY);
     pm2.write("go", "", false);
     pm2.wait_status(0, "online");
     assert!(
@@ -576,6 +556,23 @@ fn dropped_without_answer(port: u16) -> Result<(), String> {
         }
         Err(_) => Ok(()), // reset
     }
+}
+
+/// Starts a `wait_ready` app that says ready once a file `go` appears, and checks it is
+/// `launching` until then.
+fn start_launching_until_go(pm2: &Pm2, name: &str, file: &str, source: &str) {
+    pm2.write(file, source, false);
+    pm2.write(
+        "ecosystem.toml",
+        &format!(
+            "[[apps]]\nname = \"{name}\"\nscript = \"{file}\"\nwait_ready = true\n\
+             listen_timeout = 10000\n"
+        ),
+        false,
+    );
+    pm2.run(&["start", "ecosystem.toml"]).ok();
+    wait_until("the app to start", || !started_pids(pm2).is_empty());
+    assert_eq!(status_of(pm2, 0), "launching");
 }
 
 /// Writes `<name>.js` (a Node server with `port` written in the code) and starts it with
