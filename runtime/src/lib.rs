@@ -14,6 +14,7 @@
 mod conf;
 pub mod daemon;
 mod daemon_log;
+pub mod embedded;
 pub mod foreground;
 mod handover;
 mod host;

@@ -1,0 +1,99 @@
+//! Where the processes live: in a daemon (`PM2_MCP_NO_DAEMON=false`: the usual `pm2`
+//! daemon, started on demand) or in this server (`PM2_MCP_NO_DAEMON=true`, PM2's default for
+//! its MCP server: the actor tree is hosted here and no daemon is spawned).
+//!
+//! Either way every request travels the same path, a framed message on
+//! `$PM2_HOME/rpc.sock` into the root actor, so the tools never reach into the tree and
+//! `pm2 ls` from a shell sees what the agent started.
+
+use std::sync::Arc;
+
+use pm2_protocol::{Home, Request, Response};
+use pm2_runtime::embedded::Embedded;
+use tokio::sync::Mutex;
+
+use crate::client::Client;
+use crate::log;
+
+/// The way to the tree, shared by every session of the server.
+#[derive(Clone)]
+pub struct Backend {
+    home: Home,
+    hosted: Option<Arc<Mutex<Option<Embedded>>>>,
+}
+
+impl Backend {
+    /// A backend on `home`; `in_process` hosts the tree here (lazily, on the first request).
+    pub fn new(home: Home, in_process: bool) -> Backend {
+        Backend {
+            home,
+            hosted: in_process.then(|| Arc::new(Mutex::new(None))),
+        }
+    }
+
+    /// The home served.
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    /// Opens a conversation with the tree, hosting or starting it when needed.
+    pub async fn connect(&self) -> Result<Client, String> {
+        if let Some(hosted) = &self.hosted {
+            self.host(hosted).await?;
+            return Client::connect(&self.home, false)
+                .await?
+                .ok_or_else(|| "the in-process tree is not answering".to_string());
+        }
+        Client::connect(&self.home, true)
+            .await?
+            .ok_or_else(|| "the PM2 daemon is not running".to_string())
+    }
+
+    /// A conversation only when the tree already runs (for `kill`, which must not start one).
+    pub async fn connect_existing(&self) -> Result<Option<Client>, String> {
+        Client::connect(&self.home, false).await
+    }
+
+    /// One request, one response; the tree's refusals become `Err`.
+    pub async fn ask(&self, request: Request) -> Result<Response, String> {
+        match self.connect().await?.request(request).await? {
+            Response::Error(e) => Err(e),
+            response => Ok(response),
+        }
+    }
+
+    /// Stops the hosted tree and its apps (the server is exiting); a daemon is left alone.
+    pub async fn shutdown(&self) {
+        let Some(hosted) = &self.hosted else { return };
+        if let Some(tree) = hosted.lock().await.take() {
+            log::info("stopping the in-process apps");
+            tree.stop().await;
+        }
+    }
+
+    /// Hosts the tree unless it runs (or a daemon already answers on the socket).
+    async fn host(&self, hosted: &Mutex<Option<Embedded>>) -> Result<(), String> {
+        let mut slot = hosted.lock().await;
+        if slot.as_ref().is_some_and(Embedded::is_running) {
+            return Ok(());
+        }
+        if tokio::net::UnixStream::connect(self.home.socket())
+            .await
+            .is_ok()
+        {
+            log::debug("a daemon already answers on this home: using it");
+            return Ok(());
+        }
+        let tree = Embedded::start(self.home.clone())
+            .await
+            .map_err(|e| format!("cannot host the process tree: {e:#}"))?;
+        log::debug(&format!(
+            "process tree hosted in this server on {}",
+            self.home.root.display()
+        ));
+        if let Some(old) = slot.replace(tree) {
+            old.stop().await;
+        }
+        Ok(())
+    }
+}
