@@ -1,33 +1,37 @@
-//! `pm2-mcp` end to end: the real binary over stdio, JSON-RPC in and out, against a real
-//! daemon in a private `PM2_HOME`.
+//! `pm2-mcp` end to end with raw JSON-RPC on its stdio (what the SDK tests in `mcp_sdk.rs`
+//! cannot see: every stdout line must be a frame), its in-process tree seen by the CLI, its
+//! exit stopping the apps it hosts, `--pm2` registration, and bad settings.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use common::Pm2;
+use common::{alive, free_port, wait_until, Pm2, DEADLINE};
 use serde_json::{json, Value};
 
 struct Session {
     child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     next_id: u64,
 }
 
 impl Session {
     fn start(pm2: &Pm2) -> Session {
+        // Debug logging on: none of it may reach stdout.
         let mut child = Command::new(env!("CARGO_BIN_EXE_pm2-mcp"))
             .current_dir(pm2.work())
             .env("PM2_HOME", "/nonexistent-overridden")
             .env("PM2_MCP_HOME", pm2.home())
+            .env("PM2_MCP_NO_DAEMON", "true")
+            .env("PM2_MCP_DEBUG", "true")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("run pm2-mcp");
-        let stdin = child.stdin.take().unwrap();
+        let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         Session {
             child,
@@ -38,8 +42,9 @@ impl Session {
     }
 
     fn send(&mut self, message: Value) {
-        writeln!(self.stdin, "{message}").expect("write to pm2-mcp");
-        self.stdin.flush().unwrap();
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{message}").expect("write to pm2-mcp");
+        stdin.flush().unwrap();
     }
 
     /// Sends a request and returns its response (skipping notifications).
@@ -79,7 +84,7 @@ impl Drop for Session {
 }
 
 #[test]
-fn tools_over_stdio_drive_the_daemon() {
+fn tools_over_stdio_drive_a_tree_hosted_in_the_server() {
     let pm2 = Pm2::new();
     let mut mcp = Session::start(&pm2);
 
@@ -199,7 +204,89 @@ fn tools_over_stdio_drive_the_daemon() {
         "{tail}"
     );
 
-    let killed = mcp.tool("pm2_kill_daemon", json!({}));
-    assert_ne!(killed["isError"], json!(true), "{killed}");
-    assert_eq!(killed["structuredContent"]["killed"], true, "{killed}");
+    // The CLI sees the in-process tree through the socket the server serves.
+    let restarted = mcp.tool("pm2_restart_process", json!({"process": "sleeper"}));
+    assert_ne!(restarted["isError"], json!(true), "{restarted}");
+    let pid = pm2.wait_status(0, "online")["pid"].as_i64().expect("pid") as i32;
+    assert!(
+        !pm2.home().join("pm2.pid").exists(),
+        "a daemon was started in in-process mode"
+    );
+
+    // The client goes away: the server stops the apps it hosts and exits cleanly.
+    drop(mcp.stdin.take());
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let status = loop {
+        if let Some(status) = mcp.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pm2-mcp did not exit after its stdin closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    assert!(!alive(pid), "the hosted app {pid} outlived the server");
+    assert!(!pm2.home().join("rpc.sock").exists(), "socket left behind");
+}
+
+#[test]
+fn pm2_flag_registers_the_server_with_the_daemon() {
+    let pm2 = Pm2::new();
+    let port = free_port().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_pm2-mcp"))
+        .args(["--pm2", "--pm2-name", "agent-api", "--port", &port])
+        .env("PM2_HOME", pm2.home())
+        .output()
+        .expect("run pm2-mcp --pm2");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("registered as app agent-api"), "{stdout}");
+    let app = pm2.wait_status(0, "online");
+    assert_eq!(app["name"], "agent-api", "{app}");
+    // The daemon keeps an HTTP server (a daemon's app has no stdin client).
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port.parse::<u16>().unwrap()));
+    wait_until("the registered server to listen", || {
+        std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_millis(200))
+            .is_ok()
+    });
+    let pid = app["pid"].as_i64().unwrap() as i32;
+    pm2.run(&["kill"]);
+    wait_until("the registered server to stop", || !alive(pid));
+}
+
+#[test]
+fn bad_settings_are_one_line_and_exit_1() {
+    for (vars, flags, named) in [
+        (
+            vec![("PM2_MCP_TRANSPORT", "pigeon")],
+            vec![],
+            "PM2_MCP_TRANSPORT",
+        ),
+        (vec![("PM2_MCP_PORT", "eighty")], vec![], "PM2_MCP_PORT"),
+        (
+            vec![("PM2_MCP_NO_DAEMON", "perhaps")],
+            vec![],
+            "PM2_MCP_NO_DAEMON",
+        ),
+        (vec![], vec!["--transport", "smoke"], "--transport"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_pm2-mcp"))
+            .args(&flags)
+            .envs(vars.iter().copied())
+            .env("PM2_HOME", "/nonexistent")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pm2-mcp");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{named}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(named), "{stderr}");
+        assert!(out.stdout.is_empty(), "stdout: {:?}", out.stdout);
+    }
 }

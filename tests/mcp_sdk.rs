@@ -158,6 +158,21 @@ fn run_client(
     args: &[&str],
     no_daemon: bool,
 ) -> ClientRun {
+    let env = [
+        ("PM2_HOME", pm2.home().display().to_string()),
+        ("PM2_MCP_NO_DAEMON", mode(no_daemon).to_string()),
+    ];
+    run_client_with(python, pm2, scenario, args, &env)
+}
+
+/// Runs the client with these variables for the server (and no other PM2_* of ours).
+fn run_client_with(
+    python: &Path,
+    pm2: &Pm2,
+    scenario: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> ClientRun {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_sdk/client.py");
     let log = pm2.work().join(format!("client-{scenario}.log"));
     let out = File::create(&log).expect("client log");
@@ -169,8 +184,9 @@ fn run_client(
         .arg(pm2.work())
         .args(args)
         .current_dir(pm2.work())
-        .env("PM2_HOME", pm2.home())
-        .env("PM2_MCP_NO_DAEMON", mode(no_daemon))
+        .env_remove("PM2_HOME")
+        .env_remove("PM2_MCP_NO_DAEMON")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env_remove("PM2_MCP_HOME")
@@ -288,4 +304,29 @@ fn http_bearer_token_is_required() {
     ];
     let client = run_client(&python, &pm2, "http-token", &args, false);
     finish(pm2, Some(server), client);
+}
+
+#[test]
+fn a_sandboxed_server_warns_and_uses_a_home_it_can_write() {
+    let Some(python) = venv_python() else { return };
+    let pm2 = Pm2::new();
+    let (user_home, temp) = (pm2.work().join("u"), pm2.work().join("t"));
+    std::fs::create_dir_all(&user_home).expect("user home");
+    std::fs::create_dir_all(&temp).expect("TMPDIR");
+    let env = [
+        ("HOME", user_home.display().to_string()),
+        ("TMPDIR", temp.display().to_string()),
+        ("CLAUDE_CODE_SANDBOX", "true".to_string()),
+    ];
+    let client = run_client_with(&python, &pm2, "sandbox", &[], &env);
+    let fallback = temp.join("pm2-mcp");
+    let _ = Command::new(env!("CARGO_BIN_EXE_pm2"))
+        .arg("kill")
+        .env("PM2_HOME", &fallback)
+        .output();
+    assert!(
+        !user_home.join(".pm2").exists(),
+        "the sandboxed server wrote ~/.pm2"
+    );
+    finish(pm2, None, client);
 }

@@ -10,6 +10,8 @@ Scenarios:
   http-guards  raw HTTP: a foreign Host header gets 403, another path 404
   http-token   the server runs with PM2_MCP_TOKEN=--token: no or a wrong bearer gets 401,
                the SDK client sending the bearer works
+  sandbox      over stdio with CLAUDE_CODE_SANDBOX=true and no PM2_HOME: the client is
+               warned with notifications/message and the server uses $TMPDIR/pm2-mcp
 
 Each step prints PASS or FAIL with the reason; the exit code is 1 when any step failed.
 """
@@ -57,6 +59,7 @@ TOOLS = [
     "pm2_dump",
     "pm2_tail_logs",
     "pm2_kill_daemon",
+    "pm2_search_logs",  # ours, beyond PM2's twelve
 ]
 SUMMARY_FIELDS = ["name", "pm_id", "pid", "status", "restart_time", "cpu", "memory"]
 PROCESSES_URI = "pm2://processes"
@@ -70,6 +73,7 @@ class App:
     def __init__(self, work: str) -> None:
         self.name = f"sdk-{uuid.uuid4().hex[:10]}"
         self.marker = f"tick-{uuid.uuid4().hex}"
+        self.secret = f"hunter2-{uuid.uuid4().hex[:8]}"
         self.script = os.path.join(work, f"{self.name}.sh")
         pids = os.path.join(work, "pids")
         with open(self.script, "w") as f:
@@ -150,7 +154,8 @@ async def check_resource_lists(session: Any) -> None:
 
 
 async def start_app(session: Any, app: App, work: str) -> None:
-    result = await session.call_tool("pm2_start_process", {"script": app.script, "name": app.name, "cwd": work})
+    args = {"script": app.script, "name": app.name, "cwd": work, "env": {"API_TOKEN": app.secret}}
+    result = await session.call_tool("pm2_start_process", args)
     started = structured(result, "pm2_start_process")
     entry = find(started.get("processes", []), app.name)
     expect(entry is not None, f"pm2_start_process does not list {app.name}: {short(started)}")
@@ -164,6 +169,28 @@ async def check_online(session: Any, app: App) -> None:
     expect(not absent, f"process summary lacks {absent}: {short(entry)}")
     expect(entry["pm_id"] == app.pm_id, f"pm_id {entry['pm_id']} differs from the start's {app.pm_id}")
     expect(isinstance(entry["pid"], int) and entry["pid"] > 0, f"no pid while online: {short(entry)}")
+
+
+async def check_host(session: Any, app: App) -> None:
+    """The app is a child of the server itself in-process, of the `pm2` daemon otherwise."""
+    pid = (await wait_status(session, app, "online"))["pid"]
+    with open(f"/proc/{pid}/status") as f:
+        ppid = next(int(line.split()[1]) for line in f if line.startswith("PPid:"))
+    host = os.path.basename(os.readlink(f"/proc/{ppid}/exe"))
+    want = "pm2-mcp" if os.environ.get("PM2_MCP_NO_DAEMON", "true") == "true" else "pm2"
+    expect(host == want, f"the app's parent is {host!r} (pid {ppid}), want {want!r}")
+    daemon_pid = os.path.join(os.environ["PM2_HOME"], "pm2.pid")
+    expect(os.path.exists(daemon_pid) == (want == "pm2"), f"{daemon_pid} exists: {os.path.exists(daemon_pid)}")
+
+
+async def check_search(session: Any, app: App) -> None:
+    args = {"process": app.name, "pattern": f"{app.marker} [0-9]+$", "limit": 3}
+    found = structured(await session.call_tool("pm2_search_logs", args), "pm2_search_logs")
+    matches = found.get("matches", [])
+    expect(0 < len(matches) <= 3, f"want 1 to 3 matches: {short(found)}")
+    expect(all(app.marker in m["line"] for m in matches), f"a match lacks the marker: {short(found)}")
+    bad = await session.call_tool("pm2_search_logs", {"process": app.name, "pattern": "(unclosed"})
+    expect(bad.is_error, f"an invalid pattern is not isError: {short(bad)}")
 
 
 async def check_tail(session: Any, app: App) -> None:
@@ -204,6 +231,12 @@ async def check_describe(session: Any, app: App) -> None:
     absent = [field for field in ["name", "pm_id", "status", "env"] if field not in entry]
     expect(not absent, f"pm2_describe_process lacks {absent}: {short(entry)}")
     expect(entry["name"] == app.name, f"described {entry['name']!r}, want {app.name!r}")
+    expect(entry["env"].get("API_TOKEN") == "[redacted]", f"API_TOKEN not redacted: {entry['env'].get('API_TOKEN')!r}")
+    expect(app.secret not in json.dumps(described), "the secret appears in the describe output")
+    args = {"process": app.name, "revealSecrets": True}
+    revealed = structured(await session.call_tool("pm2_describe_process", args), "describe revealSecrets")
+    value = revealed["processes"][0]["env"].get("API_TOKEN")
+    expect(value == app.secret, f"revealSecrets: API_TOKEN is {value!r}")
 
 
 async def check_resources(session: Any, app: App) -> None:
@@ -291,7 +324,9 @@ async def scenario_main(options: Options) -> int:
         if app.pm_id is None:
             return steps.exit_code()  # nothing else can work without the app
         await steps.run("online in pm2_list_processes", lambda: check_online(session, app))
+        await steps.run("the tree runs in the server or the daemon", lambda: check_host(session, app))
         await steps.run("pm2_tail_logs shows its line", lambda: check_tail(session, app))
+        await steps.run("pm2_search_logs finds its line", lambda: check_search(session, app))
         await steps.run("pm2_restart_process", lambda: check_restart(session, app))
         await steps.run("pm2_describe_process on an unknown process is isError", lambda: check_describe_unknown(session))
         await steps.run("pm2_describe_process", lambda: check_describe(session, app))
@@ -350,7 +385,41 @@ async def scenario_http_token(options: Options) -> int:
     return steps.exit_code()
 
 
-SCENARIOS = {"main": scenario_main, "http-guards": scenario_http_guards, "http-token": scenario_http_token}
+async def check_sandbox_warning(init: Any, notes: Notifications, home: str) -> None:
+    expect(home in (init.instructions or ""), f"instructions do not name {home}: {init.instructions!r}")
+
+    async def probe() -> bool:
+        return any("sandboxed" in m and "CLAUDE_CODE_SANDBOX=true" in m and home in m for m in notes.logged)
+
+    await eventually(f"a notifications/message warning naming {home}", probe)
+
+
+async def check_sandbox_home(session: Any, home: str) -> None:
+    await list_processes(session)
+    socket = os.path.join(home, "rpc.sock")
+    expect(os.path.exists(socket), f"no {socket}: the server did not use the fallback home")
+
+
+async def scenario_sandbox(options: Options) -> int:
+    steps = Steps("sandbox")
+    notes = Notifications()
+    home = os.path.join(os.environ["TMPDIR"], "pm2-mcp")
+    async with connect(options, notes) as session:
+        init = await steps.run("initialize", lambda: initialize(session))
+        if init is None:
+            return steps.exit_code()
+        await steps.run("warned about the sandbox", lambda: check_sandbox_warning(init, notes, home))
+        await steps.run("PM2_HOME falls back to $TMPDIR/pm2-mcp", lambda: check_sandbox_home(session, home))
+        await steps.run("pm2_kill_daemon", lambda: kill_daemon(session))
+    return steps.exit_code()
+
+
+SCENARIOS = {
+    "main": scenario_main,
+    "http-guards": scenario_http_guards,
+    "http-token": scenario_http_token,
+    "sandbox": scenario_sandbox,
+}
 
 
 def main() -> int:
@@ -362,8 +431,8 @@ def main() -> int:
     parser.add_argument("--url", help="the streamable HTTP endpoint, e.g. http://127.0.0.1:PORT/mcp")
     parser.add_argument("--token", help="the bearer the server was started with (http-token)")
     args = parser.parse_args()
-    if args.scenario != "main":
-        args.transport = "http"  # the other scenarios exist for HTTP only
+    if args.scenario.startswith("http-"):
+        args.transport = "http"  # those scenarios exist for HTTP only
     if args.transport == "http" and not args.url:
         parser.error("--url is required for the http scenarios and for --transport http")
     if args.scenario == "http-token" and not args.token:

@@ -114,11 +114,14 @@ class Notifications:
 
     def __init__(self) -> None:
         self.updated: list[str] = []
+        self.logged: list[str] = []
         self.errors: list[str] = []
 
     async def __call__(self, message: Any) -> None:
         if isinstance(message, types.ResourceUpdatedNotification):
             self.updated.append(message.params.uri)
+        elif isinstance(message, types.LoggingMessageNotification):
+            self.logged.append(json.dumps(message.params.data))
         elif isinstance(message, Exception):
             self.errors.append(repr(message))
 
@@ -136,7 +139,15 @@ class Options:
     def server_env(self) -> dict[str, str]:
         """The variables a stdio server gets from us (the SDK passes only a safe default
         set of the rest, such as PATH and HOME)."""
-        names = ("PM2_HOME", "PM2_MCP_NO_DAEMON", "PM2_MCP_TOKEN", "RUST_BACKTRACE")
+        names = (
+            "PM2_HOME",
+            "PM2_MCP_NO_DAEMON",
+            "PM2_MCP_TOKEN",
+            "RUST_BACKTRACE",
+            "CLAUDE_CODE_SANDBOX",
+            "TMPDIR",
+            "HOME",
+        )
         return {name: os.environ[name] for name in names if name in os.environ}
 
 
