@@ -4,10 +4,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use common::{alive, free_port, wait_until, Pm2, DEADLINE};
+use common::{alive, free_port, read, wait_until, Pm2, DEADLINE};
+use pm2_protocol::frame::{decode_body, encode_body};
+use pm2_protocol::{
+    ClientFrame, Hello, LogStream, RecentLog, Request, Response, ServerFrame, Target,
+};
 use serde_json::{json, Value};
 
 struct Session {
@@ -73,6 +78,38 @@ impl Session {
             "{name} gave a protocol error: {response}"
         );
         response["result"].clone()
+    }
+}
+
+/// Asks the tree behind `PM2_HOME/rpc.sock` for the recent out lines of an app, as
+/// `pm2_tail_logs` does.
+fn recent_out_logs(pm2: &Pm2, app: &str, lines: u32) -> Vec<RecentLog> {
+    fn send(stream: &mut UnixStream, frame: &ClientFrame) {
+        let body = encode_body(frame).expect("encode");
+        stream
+            .write_all(&(body.len() as u32).to_be_bytes())
+            .unwrap();
+        stream.write_all(&body).unwrap();
+    }
+    fn receive(stream: &mut UnixStream) -> ServerFrame {
+        let mut len = [0u8; 4];
+        stream.read_exact(&mut len).expect("a frame length");
+        let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+        stream.read_exact(&mut body).expect("a frame body");
+        decode_body(&body).expect("a frame")
+    }
+    let mut stream = UnixStream::connect(pm2.home().join("rpc.sock")).expect("connect");
+    send(&mut stream, &ClientFrame::Hello(Hello::current()));
+    assert!(matches!(receive(&mut stream), ServerFrame::Welcome(_)));
+    let request = Request::RecentLogs {
+        targets: vec![Target::Name(app.into())],
+        stream: Some(LogStream::Out),
+        lines,
+    };
+    send(&mut stream, &ClientFrame::Request(request));
+    match receive(&mut stream) {
+        ServerFrame::Response(Response::RecentLogs(logs)) => logs,
+        other => panic!("expected recent logs, got {other:?}"),
     }
 }
 
@@ -289,4 +326,101 @@ fn bad_settings_are_one_line_and_exit_1() {
         assert!(stderr.contains(named), "{stderr}");
         assert!(out.stdout.is_empty(), "stdout: {:?}", out.stdout);
     }
+}
+
+#[test]
+fn tail_logs_gives_the_last_lines_from_memory_and_the_file_for_older_ones() {
+    let pm2 = Pm2::new();
+    let out_log = pm2.log("counter-out.log");
+    // History from before this tree started: only the file has it.
+    std::fs::create_dir_all(out_log.parent().unwrap()).unwrap();
+    let history: String = (1..=50).map(|i| format!("old {i}\n")).collect();
+    std::fs::write(&out_log, history).unwrap();
+    let script = pm2.write(
+        "counter.sh",
+        "#!/bin/sh\n\
+         runs=\"$(dirname \"$0\")/runs\"\n\
+         n=$(( $(cat \"$runs\" 2>/dev/null || echo 0) + 1 ))\n\
+         echo $n > \"$runs\"\n\
+         i=1; while [ $i -le 100 ]; do echo \"run $n line $i\"; i=$((i + 1)); done\n\
+         exec sleep 60\n",
+        true,
+    );
+    let mut mcp = Session::start(&pm2);
+    mcp.call(
+        "initialize",
+        json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"}
+        }),
+    );
+    mcp.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let started = mcp.tool(
+        "pm2_start_process",
+        json!({"script": script.to_str().unwrap(), "name": "counter"}),
+    );
+    assert_ne!(started["isError"], json!(true), "{started}");
+    wait_until("the first run's lines", || {
+        read(&out_log).contains("run 1 line 100\n")
+    });
+    let tail = |mcp: &mut Session, lines: u32| -> Vec<String> {
+        let tail = mcp.tool(
+            "pm2_tail_logs",
+            json!({"process": "counter", "lines": lines}),
+        );
+        assert_ne!(tail["isError"], json!(true), "{tail}");
+        let logs = tail["structuredContent"]["logs"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(logs.len(), 1, "{tail}");
+        assert_eq!(logs[0]["pm_id"], 0, "{tail}");
+        assert_eq!(logs[0]["name"], "counter", "{tail}");
+        assert_eq!(logs[0]["type"], "out", "{tail}");
+        assert_eq!(logs[0]["file"], out_log.to_str().unwrap(), "{tail}");
+        serde_json::from_value(logs[0]["lines"].clone()).unwrap()
+    };
+    let run_lines = |run: u32, from: u32| -> Vec<String> {
+        (from..=100)
+            .map(|i| format!("run {run} line {i}"))
+            .collect()
+    };
+
+    // The last 30 lines, in order, from the sink's memory.
+    assert_eq!(tail(&mut mcp, 30), run_lines(1, 71));
+    let recent = recent_out_logs(&pm2, "counter", 30);
+    assert!(recent[0].complete, "{recent:?}");
+    // More than the sink saw: the file has the older lines.
+    let mut expected: Vec<String> = (31..=50).map(|i| format!("old {i}")).collect();
+    expected.extend(run_lines(1, 1));
+    assert_eq!(tail(&mut mcp, 120), expected);
+    assert!(!recent_out_logs(&pm2, "counter", 120)[0].complete);
+
+    // Flushed: nothing, then only what comes after.
+    let flushed = mcp.tool("pm2_flush_logs", json!({"process": "counter"}));
+    assert_ne!(flushed["isError"], json!(true), "{flushed}");
+    assert_eq!(tail(&mut mcp, 30), Vec::<String>::new());
+    let restarted = mcp.tool("pm2_restart_process", json!({"process": "counter"}));
+    assert_ne!(restarted["isError"], json!(true), "{restarted}");
+    wait_until("the second run's lines", || {
+        read(&out_log).contains("run 2 line 100\n")
+    });
+    assert_eq!(tail(&mut mcp, 30), run_lines(2, 71));
+    assert_eq!(
+        tail(&mut mcp, 500),
+        run_lines(2, 1),
+        "the whole file, from memory"
+    );
+    let recent = recent_out_logs(&pm2, "counter", 500);
+    assert!(
+        recent[0].complete && recent[0].lines.len() == 100,
+        "{recent:?}"
+    );
+
+    // The client goes away: the server stops the app it hosts and exits.
+    drop(mcp.stdin.take());
+    wait_until("pm2-mcp to exit", || {
+        mcp.child.try_wait().expect("wait").is_some()
+    });
 }

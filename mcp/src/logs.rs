@@ -1,12 +1,14 @@
 //! Reading the apps' recent log lines for `pm2_tail_logs` and `pm2_search_logs`.
 //!
-//! Files are read backwards from their end, a block at a time, until enough lines are
-//! found (the reader `pm2 logs` uses): the cost follows the lines asked for, never the
-//! size of the file.
+//! `pm2_tail_logs` takes the lines the daemon's log sinks keep in memory
+//! (`Request::RecentLogs`) and reads only the files they cannot answer for: written before
+//! the daemon started, or more lines asked than a sink keeps. Files are read backwards
+//! from their end, a block at a time, until enough lines are found (the reader `pm2 logs`
+//! uses): the cost follows the lines asked for, never the size of the file.
 
 use std::path::{Path, PathBuf};
 
-use pm2_protocol::ProcessInfo;
+use pm2_protocol::{LogStream, ProcessInfo, RecentLog};
 use regex::Regex;
 
 use crate::args::LogType;
@@ -42,17 +44,35 @@ fn last(path: &Path, lines: usize) -> Result<Vec<String>, String> {
     }
 }
 
-/// The last lines of each file.
-pub fn tail(list: &[ProcessInfo], kind: LogType, lines: usize) -> Result<Tails, String> {
-    let logs = files(list, kind)
+/// The stream(s) of `kind`, as `Request::RecentLogs` names them (`None`: both).
+pub fn stream_of(kind: LogType) -> Option<LogStream> {
+    match kind {
+        LogType::Out => Some(LogStream::Out),
+        LogType::Err => Some(LogStream::Err),
+        LogType::Combined => None,
+    }
+}
+
+/// The last `lines` lines of each file the daemon answered for: its lines when complete,
+/// else read from the file.
+pub fn tail(recent: Vec<RecentLog>, lines: usize) -> Result<Tails, String> {
+    let logs = recent
         .into_iter()
-        .map(|(p, name, path)| {
+        .map(|log| {
+            let lines = if log.complete {
+                log.lines
+                    .iter()
+                    .map(|l| String::from_utf8_lossy(l).into_owned())
+                    .collect()
+            } else {
+                last(&log.file, lines)?
+            };
             Ok(LogTail {
-                pm_id: p.pm_id,
-                name: p.spec.name.clone(),
-                kind: name.into(),
-                file: path.clone(),
-                lines: last(path, lines)?,
+                pm_id: log.pm_id,
+                name: log.name,
+                kind: log.stream.pm2_name().into(),
+                file: log.file,
+                lines,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -238,11 +238,17 @@ impl Pm2Mcp {
         if !(1..=500).contains(&lines) {
             return failure(format!("lines must be between 1 and 500, not {lines}"));
         }
-        let list = match self.described(&a.process).await {
-            Ok(list) => list,
+        let request = Request::RecentLogs {
+            targets: vec![Target::parse(&a.process)],
+            stream: logs::stream_of(a.kind),
+            lines,
+        };
+        let recent = match self.backend.ask(request).await {
+            Ok(Response::RecentLogs(recent)) => recent,
+            Ok(other) => return failure(format!("unexpected answer from the tree: {other:?}")),
             Err(e) => return failure(e),
         };
-        match logs::tail(&list, a.kind, lines as usize) {
+        match logs::tail(recent, lines as usize) {
             Ok(tails) => success(logs::tail_text(&tails), &tails),
             Err(e) => failure(e),
         }

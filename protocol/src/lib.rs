@@ -36,15 +36,15 @@ pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use home::{Home, HomeError};
 pub use logrotate::LogRotate;
 pub use message::{
-    Action, ClientFrame, ConfValue, Event, Hello, LogLine, LogStream, Request, Response, ScaleTo,
-    ServerFrame, Welcome,
+    Action, ClientFrame, ConfValue, Event, Hello, LogLine, LogStream, RecentLog, Request, Response,
+    ScaleTo, ServerFrame, Welcome,
 };
 pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode, Handover};
 pub use target::Target;
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -4,6 +4,7 @@
 //! after that every [`Request`] gets exactly one [`Response`].
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -191,6 +192,17 @@ pub enum Request {
     },
     /// Reopen every log file (after an external logrotate moved them).
     ReloadLogs,
+    /// The last lines of the out and/or err log file of each process the targets name (all
+    /// when empty), from the lines the log sinks keep in memory: answered with
+    /// [`Response::RecentLogs`], whose entries say when only the file can answer.
+    RecentLogs {
+        /// Which processes; an unknown target is an error naming it.
+        targets: Vec<Target>,
+        /// One stream, or both (`None`, out first for each process).
+        stream: Option<LogStream>,
+        /// How many lines from the end of each file.
+        lines: u32,
+    },
     /// Start saved apps again with their ids (`pm2 resurrect`); apps whose name is already
     /// managed are left alone.
     Restore {
@@ -270,6 +282,26 @@ impl ScaleTo {
     }
 }
 
+/// The last lines of one log file of one process, for [`Request::RecentLogs`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentLog {
+    /// The process.
+    pub pm_id: u32,
+    /// Its app name.
+    pub name: String,
+    /// Which of its files.
+    pub stream: LogStream,
+    /// The file.
+    pub file: PathBuf,
+    /// The file's last lines, oldest first, without their newlines, as written (timestamp
+    /// prefixes included; not necessarily UTF-8). A last line without its newline yet counts.
+    pub lines: Vec<Vec<u8>>,
+    /// `lines` are the file's last lines as asked (all of them, when it has fewer). When
+    /// false the daemon does not hold them (lines dropped, written before it started, file
+    /// changed by someone else) and the caller reads the file.
+    pub complete: bool,
+}
+
 /// The daemon's answer to one [`Request`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
@@ -284,6 +316,8 @@ pub enum Response {
     Processes(Vec<ProcessInfo>),
     /// Done, nothing to report.
     Ok,
+    /// Answer to [`Request::RecentLogs`]: per process in id order, its out then err file.
+    RecentLogs(Vec<RecentLog>),
     /// Values of `module_conf.json` (with pm2-logrotate's defaults for keys not set), for
     /// the conf requests.
     Conf(Vec<ConfValue>),

@@ -1,5 +1,5 @@
-//! The open files of one sink: appending, creating, truncating, rotating, and noticing
-//! failures.
+//! The open files of one sink: appending, creating, truncating, rotating, noticing
+//! failures, and the recent lines of each out/err file ([`Recent`]).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use pm2_protocol::{timestamp, LogRotate};
 
+use super::recent::Recent;
 use super::rotate::{self, Rotation};
 use super::{format, LogTarget, RotationPolicy, Stream};
 
@@ -26,6 +27,10 @@ struct Open {
     rotate: LogRotate,
     /// The date stamp of the last rotation tried: a log rotates at most once per stamp.
     tried_stamp: Option<String>,
+    /// The last lines of this file, once a process's out or err output was written to it
+    /// (boxed: a file nobody writes costs one pointer). It lives and dies with this handle,
+    /// so a rotated or reopened file starts a new one.
+    recent: Option<Box<Recent>>,
 }
 
 /// A change in a process's log health, for `describe`.
@@ -55,12 +60,12 @@ impl OpenFiles {
             Stream::Err => target.paths.err.as_deref(),
         };
         let mut change = None;
-        for path in [primary, target.paths.combined.as_deref()]
+        for (path, primary) in [(primary, true), (target.paths.combined.as_deref(), false)]
             .into_iter()
-            .flatten()
-            .filter(|p| *p != Path::new("/dev/null"))
+            .filter_map(|(path, primary)| Some((path?, primary)))
+            .filter(|(p, _)| *p != Path::new("/dev/null"))
         {
-            let result = self.append(path, target, stream, bytes);
+            let result = self.append(path, target, stream, bytes, primary);
             change = self.note(path, result).or(change);
         }
         change
@@ -158,6 +163,7 @@ impl OpenFiles {
                     if let Some(open) = self.files.get_mut(path) {
                         open.size = 0;
                         open.at_line_start = true;
+                        open.recent = None;
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -165,6 +171,23 @@ impl OpenFiles {
             }
         }
         errors
+    }
+
+    /// The last `n` lines of a file this sink writes, or `None` when only the file can tell:
+    /// not open here, lines dropped or never seen (written before the daemon started), or
+    /// changed behind the sink's back (truncated or moved by an external logrotate, written
+    /// by another app).
+    pub fn recent(&mut self, path: &Path, n: usize) -> Option<Vec<Vec<u8>>> {
+        let open = self.files.get_mut(path)?;
+        if !open.unchanged(path) {
+            open.recent = None;
+            return None;
+        }
+        match &open.recent {
+            Some(recent) => recent.last(n),
+            None if open.size == 0 => Some(Vec::new()),
+            None => None,
+        }
     }
 
     /// Closes every file; the next write reopens (after a rotation or `pm2 reloadLogs`).
@@ -209,6 +232,7 @@ impl OpenFiles {
                     size,
                     rotate: LogRotate::default(),
                     tried_stamp: None,
+                    recent: None,
                 },
             );
         }
@@ -221,15 +245,24 @@ impl OpenFiles {
         target: &LogTarget,
         stream: Stream,
         bytes: &[u8],
+        primary: bool,
     ) -> std::io::Result<()> {
         self.ensure_open(path)?;
         let Some(open) = self.files.get_mut(path) else {
             return Ok(());
         };
         open.set_override(&target.rotate);
+        let (empty, at_line_start) = (open.size == 0, open.at_line_start);
         let rendered = format::render(target, stream, bytes, &mut open.at_line_start);
         open.file.write_all(&rendered)?;
         open.size += rendered.len() as u64;
+        // Out and err files keep their recent lines; the combined file only when it is
+        // also one of those (the same path), so the ring sees every byte of its file.
+        if primary || open.recent.is_some() {
+            open.recent
+                .get_or_insert_with(|| Box::new(Recent::new(empty, at_line_start)))
+                .push(&rendered);
+        }
         Ok(())
     }
 }
@@ -239,6 +272,16 @@ impl Open {
         if self.rotate != *rotate {
             self.rotate = rotate.clone();
         }
+    }
+
+    /// Whether the file at `path` is still this handle's and holds exactly what was written
+    /// through it: two `stat`s, no read.
+    fn unchanged(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let (Ok(handle), Ok(named)) = (self.file.metadata(), std::fs::metadata(path)) else {
+            return false;
+        };
+        handle.len() == self.size && handle.dev() == named.dev() && handle.ino() == named.ino()
     }
 }
 
@@ -314,6 +357,107 @@ mod tests {
         assert!(files.truncate(&[dir.path().join("a-out.log")]).is_empty());
         files.write(&t, Stream::Out, b"new\n");
         assert_eq!(read(dir.path(), "a-out.log"), "new\n");
+    }
+
+    fn recent(files: &mut OpenFiles, dir: &Path, name: &str, n: usize) -> Option<Vec<String>> {
+        let lines = files.recent(&dir.join(name), n)?;
+        Some(
+            lines
+                .into_iter()
+                .map(|l| String::from_utf8(l).unwrap())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn recent_lines_are_the_files_last_lines_and_cost_nothing_until_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::new("a".into());
+        let mut t = target(dir.path());
+        t.date_format = Some("[at]".into());
+        files.open(&t);
+        assert!(files.files.values().all(|open| open.recent.is_none()));
+        assert_eq!(recent(&mut files, dir.path(), "a-out.log", 5), Some(vec![]));
+        files.write(&t, Stream::Out, b"one\ntw");
+        files.write(&t, Stream::Out, b"o\n");
+        files.write(&t, Stream::Err, b"oops\n");
+        let out = recent(&mut files, dir.path(), "a-out.log", 5).unwrap();
+        assert_eq!(
+            out,
+            ["at: one", "at: two"],
+            "as in the file, prefix included"
+        );
+        let file = pm2_protocol::tail::last_lines(&dir.path().join("a-out.log"), 5).unwrap();
+        assert_eq!(
+            file,
+            out.iter()
+                .map(|l| l.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            recent(&mut files, dir.path(), "a-error.log", 5).unwrap(),
+            ["at: oops"]
+        );
+        assert!(
+            files.files[&dir.path().join("a.log")].recent.is_none(),
+            "the combined file keeps none"
+        );
+        assert_eq!(recent(&mut files, dir.path(), "other.log", 5), None);
+    }
+
+    #[test]
+    fn flush_empties_the_recent_lines_and_frees_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::new("a".into());
+        let t = target(dir.path());
+        files.write(&t, Stream::Out, b"old\n");
+        files.truncate(&[dir.path().join("a-out.log")]);
+        assert!(files.files[&dir.path().join("a-out.log")].recent.is_none());
+        assert_eq!(recent(&mut files, dir.path(), "a-out.log", 5), Some(vec![]));
+        files.write(&t, Stream::Out, b"new\n");
+        assert_eq!(
+            recent(&mut files, dir.path(), "a-out.log", 5).unwrap(),
+            ["new"]
+        );
+    }
+
+    #[test]
+    fn a_file_with_history_or_changed_behind_the_sinks_back_is_left_to_the_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = target(dir.path());
+        std::fs::write(dir.path().join("a-out.log"), "from before\n").unwrap();
+        let mut files = OpenFiles::new("a".into());
+        files.write(&t, Stream::Out, b"now\n");
+        assert_eq!(
+            recent(&mut files, dir.path(), "a-out.log", 1).unwrap(),
+            ["now"]
+        );
+        assert_eq!(recent(&mut files, dir.path(), "a-out.log", 2), None);
+
+        // An external logrotate's copytruncate.
+        files.write(&t, Stream::Err, b"e\n");
+        std::fs::write(dir.path().join("a-error.log"), "").unwrap();
+        assert_eq!(recent(&mut files, dir.path(), "a-error.log", 1), None);
+        // An external logrotate's move: the name is another file now.
+        std::fs::rename(dir.path().join("a-out.log"), dir.path().join("moved")).unwrap();
+        std::fs::write(dir.path().join("a-out.log"), "").unwrap();
+        assert_eq!(recent(&mut files, dir.path(), "a-out.log", 1), None);
+    }
+
+    #[test]
+    fn a_rotated_file_starts_its_recent_lines_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::new("a".into());
+        let mut t = target(dir.path());
+        t.rotate.date_format = Some("[r]".into());
+        files.write(&t, Stream::Out, b"line 1 is long\n");
+        files.rotate_oversized(&small_policy());
+        assert_eq!(recent(&mut files, dir.path(), "a-out.log", 5), Some(vec![]));
+        files.write(&t, Stream::Out, b"2\n");
+        assert_eq!(
+            recent(&mut files, dir.path(), "a-out.log", 5).unwrap(),
+            ["2"]
+        );
     }
 
     #[test]

@@ -22,6 +22,14 @@ pub enum LogsMsg {
     Remove(String),
     /// Empty some files of an app, through its sink; replies with the failures.
     Truncate(String, Vec<PathBuf>, RpcReplyPort<Vec<String>>),
+    /// The last lines of some files of an app, from its sink (all `None` when it has none):
+    /// [`LogSinkMsg::Recent`].
+    Recent(
+        String,
+        Vec<PathBuf>,
+        usize,
+        RpcReplyPort<Vec<Option<Vec<Vec<u8>>>>>,
+    ),
     /// Every sink closes its files, to reopen them on the next write.
     ReopenAll,
     /// New rotation settings (`pm2 set pm2-logrotate:*`): every sink uses them from its
@@ -114,6 +122,14 @@ impl Actor for Logs {
                     Some(sink) => sink.cast(LogSinkMsg::Truncate(paths, reply))?,
                     None => {
                         let _ = reply.send(vec![format!("no log sink for {app}")]);
+                    }
+                }
+            }
+            LogsMsg::Recent(app, paths, lines, reply) => {
+                match state.sinks.get(&app).and_then(LiveRef::get) {
+                    Some(sink) => sink.cast(LogSinkMsg::Recent(paths, lines, reply))?,
+                    None => {
+                        let _ = reply.send(vec![None; paths.len()]);
                     }
                 }
             }

@@ -10,12 +10,19 @@
 //! says so; renaming is done in the sink, compressing and pruning in the background
 //! ([`rotate`]). The [`RotationPolicy`] is shared through a watch channel, so a change
 //! applies to the next write of every sink, and a restarted sink starts with it.
+//!
+//! Recent lines ([`recent`]): each out/err file a sink writes keeps its last lines in
+//! memory (at most [`recent::MAX_LINES`] lines and [`recent::MAX_BYTES`] bytes per file,
+//! allocated on the first line), so `pm2_tail_logs` is answered without reading the file
+//! (`Request::RecentLogs`). They are a cache, not state: a restarted sink starts without
+//! them, and the caller reads the file for whatever a sink cannot answer.
 
 pub mod bus;
 mod files;
 mod format;
 mod logs;
 pub mod policy;
+pub mod recent;
 pub mod rotate;
 
 use std::path::PathBuf;
@@ -78,6 +85,9 @@ pub enum LogSinkMsg {
     Open(Arc<LogTarget>),
     /// Empty these files (`pm2 flush`); replies with the failures.
     Truncate(Vec<PathBuf>, RpcReplyPort<Vec<String>>),
+    /// The last lines of each of these files, in the same order: `None` for a file whose
+    /// last lines only the file itself can give (see [`Recent`](recent::Recent)).
+    Recent(Vec<PathBuf>, usize, RpcReplyPort<Vec<Option<Vec<Vec<u8>>>>>),
     /// Close every open file; the next write reopens (`pm2 reloadLogs`).
     CloseAll,
     /// Rotate every non-empty file now (`rotateInterval`).
@@ -154,6 +164,13 @@ impl Actor for LogSink {
             }
             LogSinkMsg::Truncate(paths, reply) => {
                 let _ = reply.send(state.files.truncate(&paths));
+            }
+            LogSinkMsg::Recent(paths, lines, reply) => {
+                let recent = paths
+                    .iter()
+                    .map(|path| state.files.recent(path, lines))
+                    .collect();
+                let _ = reply.send(recent);
             }
             LogSinkMsg::CloseAll => state.files.close_all(),
             LogSinkMsg::RotateAll => {

@@ -243,6 +243,11 @@ impl RootState {
             }
             Request::Flush { targets } => return self.flush(targets, reply).await,
             Request::ReloadLogs => self.reload_logs(),
+            Request::RecentLogs {
+                targets,
+                stream,
+                lines,
+            } => return self.recent_logs(targets, stream, lines, reply).await,
             Request::Scale { name, to } => return self.scale(name, to, reply).await,
             Request::Restore { apps } => self.restore(myself, apps).await,
             Request::Update => {
