@@ -31,6 +31,7 @@ pub mod tail;
 pub mod target;
 pub mod timestamp;
 pub mod units;
+pub mod vitals;
 
 pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use home::{Home, HomeError};
@@ -42,9 +43,10 @@ pub use message::{
 pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode, Handover};
 pub use target::Target;
+pub use vitals::HostVitals;
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

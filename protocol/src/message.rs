@@ -203,6 +203,9 @@ pub enum Request {
         /// How many lines from the end of each file.
         lines: u32,
     },
+    /// The host's vitals (`pm2 ls` host line, `pm2 monit` host panel): answered with
+    /// [`Response::Vitals`], `None` unless `pm2 set pm2:sysmonit true`.
+    Vitals,
     /// Start saved apps again with their ids (`pm2 resurrect`); apps whose name is already
     /// managed are left alone.
     Restore {
@@ -318,6 +321,8 @@ pub enum Response {
     Ok,
     /// Answer to [`Request::RecentLogs`]: per process in id order, its out then err file.
     RecentLogs(Vec<RecentLog>),
+    /// Answer to [`Request::Vitals`]: the latest sample, `None` while sysmonit is off.
+    Vitals(Option<crate::HostVitals>),
     /// Values of `module_conf.json` (with pm2-logrotate's defaults for keys not set), for
     /// the conf requests.
     Conf(Vec<ConfValue>),

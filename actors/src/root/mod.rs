@@ -243,6 +243,8 @@ impl RootState {
             }
             Request::Flush { targets } => return self.flush(targets, reply).await,
             Request::ReloadLogs => self.reload_logs(),
+            // Sampled by the Monitor once `pm2:sysmonit` is on (issue 9, in progress).
+            Request::Vitals => Response::Vitals(None),
             Request::RecentLogs {
                 targets,
                 stream,
