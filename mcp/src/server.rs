@@ -66,7 +66,8 @@ impl Pm2Mcp {
                 let changed = changes.next().await;
                 let wanted: Vec<String> = {
                     let mut subscribed = server.lock();
-                    if subscribed.uris.is_empty() {
+                    // Nobody left to tell: unsubscribed, or the session is gone.
+                    if subscribed.uris.is_empty() || peer.is_transport_closed() {
                         subscribed.watching = false;
                         return;
                     }
