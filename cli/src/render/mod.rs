@@ -1,6 +1,7 @@
 //! Rendering processes for people and scripts, the way PM2 7 prints them.
 //!
-//! - [`table`] / [`table_for_width`]: the `pm2 ls` box table.
+//! - [`table`] / [`table_for_width`]: the `pm2 ls` box table; [`list`]: the table or the
+//!   `-m` [`mini_list`], in a [`SortSpec`]'s order (`--sort`).
 //! - [`describe`] / [`divergent_env`]: `pm2 describe`.
 //! - [`jlist`]: the JSON value of `pm2 jlist`; [`prettylist`]: the same in Node's
 //!   `util.inspect` notation, as `pm2 prettylist` prints it; [`inspect`] for any JSON value.
@@ -16,14 +17,20 @@ pub mod conf;
 mod describe;
 mod inspect;
 mod jlist;
+mod list;
 pub mod logline;
+mod mini;
+mod sort;
 mod table;
 mod units;
 
 pub use describe::{describe, divergent_env};
 pub use inspect::inspect;
 pub use jlist::{jlist, prettylist};
-pub use table::{table, table_for_width};
+pub use list::{list, ListStyle};
+pub use mini::mini_list;
+pub use sort::{SortKey, SortOrder, SortSpec, SortSpecError};
+pub use table::{table, table_for_width, table_of_rows};
 pub use units::{human_bytes, human_duration};
 
 #[cfg(test)]
@@ -35,6 +42,10 @@ mod describe_tests;
 mod inspect_tests;
 #[cfg(test)]
 mod jlist_tests;
+#[cfg(test)]
+mod list_tests;
+#[cfg(test)]
+mod sort_tests;
 #[cfg(test)]
 mod table_tests;
 #[cfg(test)]

@@ -4,6 +4,7 @@ use pm2_protocol::{ExecMode, ProcessInfo, Status};
 
 use super::boxes::{fit, BoxTable, Cell};
 use super::color::{status_paint, Paint};
+use super::sort::SortSpec;
 use super::units::{human_bytes, human_duration, js_number, round_cpu};
 
 /// Terminal width PM2 assumes when standard output is not a terminal.
@@ -41,9 +42,24 @@ pub fn table_for_width(
     color: bool,
     columns: Option<usize>,
 ) -> String {
-    let longest_name = procs.iter().map(|p| p.spec.name.chars().count()).max();
+    table_of_rows(
+        &SortSpec::BY_NAME.sorted(procs, now_ms),
+        now_ms,
+        color,
+        columns,
+    )
+}
+
+/// [`table_for_width`] of `rows` in the order given (`pm2 ls --sort`).
+pub fn table_of_rows(
+    rows: &[&ProcessInfo],
+    now_ms: i64,
+    color: bool,
+    columns: Option<usize>,
+) -> String {
+    let longest_name = rows.iter().map(|p| p.spec.name.chars().count()).max();
     let name_width = longest_name.map_or(11, |len| (len + 5).min(NAME_COL_MAX));
-    let id_width = procs
+    let id_width = rows
         .iter()
         .map(|p| p.pm_id.to_string().len() + 2)
         .max()
@@ -97,9 +113,7 @@ pub fn table_for_width(
         head.iter().map(|(title, _)| (*title).to_owned()).collect(),
         head.iter().map(|(_, width)| *width).collect(),
     );
-    let mut sorted: Vec<&ProcessInfo> = procs.iter().collect();
-    sorted.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
-    for p in sorted {
+    for p in rows {
         table.push(row(p, now_ms, layout, name_width_of(head)));
     }
     table.render(color)
