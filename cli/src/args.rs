@@ -2,6 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::render::SortSpec;
+
 /// `pm2`: a production process manager, drop-in for PM2.
 #[derive(Debug, Parser)]
 #[command(
@@ -20,6 +22,13 @@ pub struct Cli {
     /// No colours.
     #[arg(long = "no-color", global = true)]
     pub no_color: bool,
+    /// Process lists as PM2's compact `key : value` blocks instead of the table.
+    #[arg(short = 'm', long = "mini-list", global = true)]
+    pub mini_list: bool,
+    /// Order of process lists: name, namespace, id, pid, uptime, restarts, status, cpu or
+    /// memory, optionally `:asc` or `:desc` (default name:asc).
+    #[arg(long, global = true, value_name = "FIELD[:ORDER]")]
+    pub sort: Option<SortSpec>,
     /// The command.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -58,7 +67,7 @@ pub enum Command {
     },
     /// List processes.
     #[command(visible_aliases = ["ls", "l", "status"])]
-    List,
+    List(ListArgs),
     /// List processes as JSON.
     Jlist,
     /// List processes as PM2 prints them (util.inspect notation).
@@ -146,6 +155,14 @@ pub enum Command {
     Unstartup(StartupArgs),
     /// Write an ecosystem file's apps as Kubernetes manifests, a compose file or systemd units.
     Export(ExportArgs),
+}
+
+/// Options of `pm2 ls` (`-m` and `--sort` are global, as in PM2).
+#[derive(Debug, Args, Default)]
+pub struct ListArgs {
+    /// Redraw the list in place every second until Ctrl-C (needs a terminal).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
 }
 
 /// Options of `pm2 export`.

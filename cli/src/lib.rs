@@ -18,6 +18,7 @@ pub mod output;
 pub mod render;
 pub mod runtime;
 pub mod startup;
+pub mod terminal;
 
 use clap::Parser;
 

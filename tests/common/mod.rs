@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod logs;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -8,6 +8,7 @@ mod persist;
 mod show;
 mod start;
 mod startup;
+mod watch;
 
 use anyhow::{bail, Result};
 use pm2_protocol::{Home, ProcessInfo, Request, Response};
@@ -15,6 +16,7 @@ use pm2_protocol::{Home, ProcessInfo, Request, Response};
 use crate::args::{Cli, Command};
 use crate::client::{Client, ClientError};
 use crate::output::Printer;
+use crate::render::SortSpec;
 
 /// What every command needs: where the daemon lives and how to print.
 pub struct Context {
@@ -22,6 +24,10 @@ pub struct Context {
     pub home: Home,
     /// Output style.
     pub printer: Printer,
+    /// `--sort`: the order of process lists (PM2's default when `None`).
+    pub sort: Option<SortSpec>,
+    /// `-m`: process lists as PM2's mini list.
+    pub mini_list: bool,
 }
 
 impl Context {
@@ -60,6 +66,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context {
         home: Home::from_env()?,
         printer: Printer::new(cli.silent, cli.no_color),
+        sort: cli.sort,
+        mini_list: cli.mini_list,
     };
     let Some(command) = cli.command else {
         bail!("no command given (see `pm2 --help`)");
@@ -76,7 +84,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Delete(args) => manage::act(&ctx, pm2_protocol::Action::Delete, args).await,
         Command::Reset(args) => manage::act(&ctx, pm2_protocol::Action::Reset, args).await,
         Command::SendSignal { signal, targets } => manage::signal(&ctx, signal, targets).await,
-        Command::List => show::list(&ctx).await,
+        Command::List(args) => show::list(&ctx, args).await,
         Command::Jlist => show::jlist(&ctx).await,
         Command::Prettylist => show::prettylist(&ctx).await,
         Command::Describe { targets } => show::describe(&ctx, targets).await,

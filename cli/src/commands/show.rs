@@ -4,6 +4,7 @@ use anyhow::Result;
 use pm2_protocol::{Request, Response, Target};
 
 use super::{ask, processes, Context};
+use crate::args::ListArgs;
 use crate::client::Client;
 use crate::output::emit;
 use crate::render;
@@ -20,14 +21,32 @@ pub async fn print_table(ctx: &Context, client: &mut Client) -> Result<()> {
     if ctx.printer.silent {
         return Ok(());
     }
-    let list = processes(ask(client, Request::List).await?)?;
-    let table = render::table(&list, now_ms(), ctx.printer.color);
-    emit(table.trim_end_matches('\n'));
+    let text = listing(ctx, client, crate::terminal::columns()).await?;
+    // An empty mini list prints nothing, as PM2's.
+    if !text.is_empty() {
+        emit(&text);
+    }
     Ok(())
 }
 
-/// `pm2 ls`.
-pub async fn list(ctx: &Context) -> Result<()> {
+/// What `pm2 ls` prints, for a terminal `columns` wide (`None`: not a terminal): the table,
+/// or the mini list with `-m`, in `--sort` order. `pm2 ls --watch` redraws this text.
+pub async fn listing(ctx: &Context, client: &mut Client, columns: Option<usize>) -> Result<String> {
+    let list = processes(ask(client, Request::List).await?)?;
+    let style = render::ListStyle {
+        sort: ctx.sort,
+        mini: ctx.mini_list,
+        color: ctx.printer.color,
+        columns,
+    };
+    Ok(render::list(&list, now_ms(), &style))
+}
+
+/// `pm2 ls [--watch]`.
+pub async fn list(ctx: &Context, args: ListArgs) -> Result<()> {
+    if args.watch {
+        return super::watch::watch(ctx).await;
+    }
     let mut client = ctx.client().await?;
     print_table(ctx, &mut client).await
 }

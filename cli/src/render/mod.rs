@@ -33,6 +33,8 @@ pub use sort::{SortKey, SortOrder, SortSpec, SortSpecError};
 pub use table::{table, table_for_width, table_of_rows};
 pub use units::{human_bytes, human_duration};
 
+pub(crate) use color::Paint;
+
 #[cfg(test)]
 mod fixture;
 
