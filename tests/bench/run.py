@@ -6,6 +6,7 @@ Standard library only. See README.md in this folder for what each row means.
     tests/bench/run.py            # full run (builds target/release/pm2, ~2-3 min)
     tests/bench/run.py --quick    # fewer repetitions
     tests/bench/run.py --only ours
+    tests/bench/run.py --mcp-only # the apps, `pm2 jlist` and ours' pm2-mcp only (~15 s + build)
 """
 
 import argparse
@@ -14,8 +15,9 @@ import glob
 import http.client
 import json
 import os
-import re
 import platform
+import re
+import select
 import shutil
 import signal
 import socket
@@ -353,6 +355,15 @@ def rss_kib(pid):
     raise BenchError(f"no VmRSS for pid {pid}")
 
 
+def status_kib(pid, field):
+    """A kB field of /proc/<pid>/status (VmRSS, RssAnon, RssFile...), or None."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
 def hwm_kib(pid):
     """Peak RSS (VmHWM) since start or the last reset_hwm."""
     with open(f"/proc/{pid}/status") as f:
@@ -542,7 +553,7 @@ def measure(impl, cfg, res):
 
     # 1. cold start
     samples = []
-    for i in range(cfg.cold):
+    for i in range(0 if cfg.mcp_only else cfg.cold):
         if impl.daemon_pid():
             impl.kill()
         if impl.daemon_pid():
@@ -566,14 +577,16 @@ def measure(impl, cfg, res):
             raise BenchError(f"{impl.label}: cold `pm2 start` exited {proc.returncode}")
         impl.jlist()  # remember the app pid for cleanup
         impl.kill()
-    res["cold"] = statistics.median(samples)
-    log(f"{impl.label}: cold start ms {['%.1f' % s for s in samples]}")
+    if samples:
+        res["cold"] = statistics.median(samples)
+        log(f"{impl.label}: cold start ms {['%.1f' % s for s in samples]}")
 
     # 4a. idle RSS, 0 apps
     impl.run("ping")
     dpid = wait_until(impl.daemon_pid, 10, f"{impl.label} pm2.pid")
-    time.sleep(cfg.idle)
-    res["rss0"] = rss_kib(dpid) / 1024
+    if not cfg.mcp_only:
+        time.sleep(cfg.idle)
+        res["rss0"] = rss_kib(dpid) / 1024
 
     # 2. start N apps from an ecosystem file
     t0 = time.monotonic()
@@ -592,6 +605,10 @@ def measure(impl, cfg, res):
     res["jlist"] = statistics.median(samples)
     if len(impl.online()) < cfg.apps:
         raise BenchError(f"{impl.label}: fewer than {cfg.apps} apps online after jlist runs")
+    if cfg.mcp_only:  # pm2-mcp on the same apps, the jlist above as the reference
+        if impl.key == "ours" and cfg.mcp:
+            run_mcp(impl, cfg, res, dpid)
+        return res
 
     # 4b. idle RSS, N apps
     time.sleep(cfg.idle)
@@ -607,6 +624,10 @@ def measure(impl, cfg, res):
     res["cpu_tick_ms"] = 1000 / tck * per10
     if n0 is not None and n1 is not None:
         res["cpu_ns"] = (n1 - n0) / 1e6 * per10
+
+    # 5a. ours' pm2-mcp on the same apps (after the idle windows, which it must not disturb)
+    if impl.key == "ours" and cfg.mcp:
+        run_mcp(impl, cfg, res, dpid)
 
     # 5b. `pm2 update` with N apps: until the command returns and N apps are online again
     t0 = time.monotonic()
@@ -771,6 +792,287 @@ def measure_logs(impl, cfg, res, dpid):
                             after_all=rss_after[-1] / 1024, peak=peak / 1024 if peak else None)
     if impl.daemon_pid() != dpid:
         raise BenchError(f"{impl.label}: daemon pid changed")
+
+
+# ---------------------------------------------------------------- pm2-mcp (ours, stdio, daemon mode)
+
+MCP_PROTOCOL = "2025-11-25"
+MCP_TOOL = "pm2_list_processes"
+MCP_WARMUP = 10  # tools/call before the timed ones
+MCP_KEYS = ("mcp_init", "mcp_init_sdk", "mcp_call", "mcp_call_sdk", "mcp_rss")
+# The Node implementation (PM2 7's pm2-mcp), as quoted in the issue: measured there on a 2-core
+# machine with the official client over stdio against a daemon holding 50 apps. NOT measured here.
+MCP_NODE_QUOTED = {"mcp_init": "466 ms", "mcp_init_sdk": "466 ms", "mcp_call": "19.7 ms",
+                   "mcp_call_sdk": "19.7 ms", "mcp_rss": "82 MB"}
+MCP_TARGETS = {"mcp_init": 30.0, "mcp_init_sdk": 30.0, "mcp_call": 2.0, "mcp_call_sdk": 2.0,
+               "mcp_rss": 10e6}  # ms, ms, bytes (10 MB = 10^7 B)
+MCP_SDK_SCRIPT = r'''
+# Spawn -> `initialize` answered and pm2_list_processes per call with the python `mcp` SDK
+# (ClientSession over stdio_client), for tests/bench/run.py. Prints one JSON line.
+# usage: python mcp_sdk.py SERVER SPAWNS CALLS WARMUP (env: the server's, passed through)
+import asyncio, json, os, sys, time
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+SERVER, SPAWNS, CALLS, WARMUP = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+# stdio_client passes only a default environment (HOME, PATH...) plus `env`: hand it ours
+PARAMS = StdioServerParameters(command=SERVER, env=dict(os.environ), cwd=os.getcwd())
+
+
+async def session(calls):
+    t0 = time.perf_counter()
+    async with stdio_client(PARAMS) as (read, write):
+        async with ClientSession(read, write) as s:
+            await s.initialize()
+            init = (time.perf_counter() - t0) * 1000
+            times, count = [], None
+            for i in range(WARMUP + calls if calls else 0):
+                t1 = time.perf_counter()
+                r = await s.call_tool("''' + MCP_TOOL + r'''", {})
+                if i >= WARMUP:
+                    times.append((time.perf_counter() - t1) * 1000)
+                if r.is_error:
+                    raise SystemExit(f"tools/call failed: {r.content}")
+                sc = r.structured_content
+                count = len(sc["processes"]) if isinstance(sc, dict) and "processes" in sc else None
+            pings = []
+            for _ in range(calls):
+                t1 = time.perf_counter()
+                await s.send_ping()
+                pings.append((time.perf_counter() - t1) * 1000)
+            return init, times, count, pings
+
+
+async def main():
+    from importlib.metadata import version
+    await session(0)  # warm-up: the SDK's lazy imports, the page cache
+    inits = [(await session(0))[0] for _ in range(SPAWNS)]
+    _, calls, count, pings = await session(CALLS)
+    print(json.dumps(dict(version=version("mcp"), inits=inits, calls=calls, count=count, pings=pings)))
+
+
+asyncio.run(main())
+'''
+
+
+class McpPipe:
+    """pm2-mcp spawned with its stdio on pipes, driven with newline-delimited JSON-RPC."""
+
+    def __init__(self, binary, impl, errfile):
+        self.next_id = 0
+        self.buf = b""
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errfile,
+                                     env=dict(impl.env, PM2_MCP_NO_DAEMON="false"), cwd=impl.dir, bufsize=0)
+        self.errpath = errfile.name
+
+    def send(self, msg):
+        self.proc.stdin.write((json.dumps(msg) + "\n").encode())
+
+    def request(self, method, params, timeout=30):
+        rid = self.next_id
+        self.next_id += 1
+        self.send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+        return self.answer(rid, f"{method} {rid}", timeout)
+
+    def answer(self, rid, what, timeout):
+        fd = self.proc.stdout.fileno()
+        end = time.monotonic() + timeout
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                if not line.strip():
+                    continue
+                msg = json.loads(line)
+                if "method" in msg:
+                    if "id" in msg:  # a request of the server's (none expected): not supported
+                        self.send({"jsonrpc": "2.0", "id": msg["id"],
+                                   "error": {"code": -32601, "message": "not supported by the bench"}})
+                    continue
+                if msg.get("id") != rid:
+                    continue
+                if "error" in msg:
+                    raise BenchError(f"pm2-mcp: {what}: error {msg['error']}")
+                self.last_size = len(line) + 1
+                return msg.get("result")
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise BenchError(f"pm2-mcp: no answer to {what} within {timeout} s{self.stderr_tail()}")
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise BenchError(f"pm2-mcp closed its stdout before answering {what}{self.stderr_tail()}")
+            self.buf += chunk
+
+    def initialize(self):
+        """Returns ms from the spawn to the `initialize` answer; then sends `initialized`."""
+        result = self.request("initialize", {"protocolVersion": MCP_PROTOCOL, "capabilities": {},
+                                             "clientInfo": {"name": "pm2-bench", "version": "1"}})
+        took = (time.perf_counter() - self.t0) * 1000
+        if not isinstance(result, dict) or "serverInfo" not in result:
+            raise BenchError(f"pm2-mcp: unexpected initialize result {str(result)[:300]}")
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return took
+
+    def list_processes(self):
+        """Returns how many processes the answer lists (None when it does not say)."""
+        r = self.request("tools/call", {"name": MCP_TOOL, "arguments": {}})
+        if not isinstance(r, dict) or r.get("isError"):
+            raise BenchError(f"pm2-mcp: {MCP_TOOL} failed: {str(r)[:300]}")
+        sc = r.get("structuredContent")
+        if isinstance(sc, dict) and isinstance(sc.get("processes"), list):
+            return len(sc["processes"])
+        return None
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            log(f"pm2-mcp {self.proc.pid} did not exit on stdin EOF; killing it")
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+    def stderr_tail(self):
+        try:
+            with open(self.errpath, "rb") as f:
+                tail = f.read()[-500:].decode(errors="replace").strip()
+        except OSError:
+            return ""
+        return f"; its stderr: {tail}" if tail else ""
+
+
+def find_mcp(cfg, pm2_binary):
+    if cfg.ours_mcp:
+        path = os.path.abspath(cfg.ours_mcp)
+    else:
+        path = os.path.join(os.path.dirname(pm2_binary), "pm2-mcp")
+    if not os.access(path, os.X_OK):
+        raise BenchError(f"{path} not found (built by `cargo build --release`; or pass --ours-mcp)")
+    return path
+
+
+def find_mcp_python(cfg):
+    """A python that can import the `mcp` SDK, or None (the SDK rows are then skipped)."""
+    if cfg.mcp_python is not None:
+        cands = [cfg.mcp_python] if cfg.mcp_python else []
+    else:
+        target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
+        cands = [os.path.join(target, "mcp-venv", "bin", "python"), sys.executable]
+    for py in cands:
+        try:
+            # from / : the repository's `mcp/` folder would otherwise import as a namespace package
+            ok = subprocess.run([py, "-c", "import mcp.client.stdio, mcp.client.session"], cwd="/",
+                                capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        if ok:
+            return py
+        if cfg.mcp_python:
+            raise BenchError(f"--mcp-python {py}: cannot import the mcp SDK")
+    return None
+
+
+def p90(samples):
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(round(0.9 * (len(s) - 1))))]
+
+
+def run_mcp(impl, cfg, res, dpid):
+    """measure_mcp; a failure there is reported without stopping the other scenarios."""
+    try:
+        if not cfg.mcp_bin:
+            raise BenchError("no pm2-mcp binary")
+        measure_mcp(impl, cfg, res, dpid)
+    except (BenchError, subprocess.SubprocessError, OSError, ValueError, KeyError, TypeError) as e:
+        cfg.errors.append(f"{impl.label}: pm2-mcp: {e}")
+        log(f"ERROR {impl.label}: pm2-mcp: {e}")
+        for key in MCP_KEYS:
+            if key != "mcp_init_sdk" and key != "mcp_call_sdk" or cfg.mcp_python:
+                res.setdefault(key, "failed")
+        if impl.daemon_pid() != dpid:
+            raise BenchError(f"{impl.label}: daemon pid changed during the pm2-mcp runs")
+
+
+def measure_mcp(impl, cfg, res, dpid):
+    """Ours' pm2-mcp over stdio in daemon mode against the daemon holding cfg.apps apps."""
+    binary = cfg.mcp_bin
+    errfile = open(impl.path("mcp.stderr"), "ab")
+    try:
+        # spawn -> initialize answered (one untimed spawn first: page cache)
+        samples = []
+        for i in range(cfg.mcp_spawns + 1):
+            pipe = McpPipe(binary, impl, errfile)
+            try:
+                took = pipe.initialize()
+            finally:
+                pipe.close()
+            if i:
+                samples.append(took)
+        res["mcp_init"] = statistics.median(samples)
+        log(f"{impl.label}: pm2-mcp spawn->initialize ms {['%.1f' % s for s in samples]}")
+
+        # tools/call pm2_list_processes, one session
+        pipe = McpPipe(binary, impl, errfile)
+        try:
+            pipe.initialize()
+            for _ in range(MCP_WARMUP):
+                count = pipe.list_processes()
+            samples = []
+            for _ in range(cfg.mcp_calls):
+                t0 = time.perf_counter()
+                count = pipe.list_processes()
+                samples.append((time.perf_counter() - t0) * 1000)
+            rss, hwm = rss_kib(pipe.proc.pid), hwm_kib(pipe.proc.pid)
+            anon, file_ = status_kib(pipe.proc.pid, "RssAnon"), status_kib(pipe.proc.pid, "RssFile")
+            size = pipe.last_size
+            pings = []
+            for _ in range(cfg.mcp_calls):  # the transport's own round trip, for comparison
+                t0 = time.perf_counter()
+                pipe.request("ping", {})
+                pings.append((time.perf_counter() - t0) * 1000)
+        finally:
+            pipe.close()
+        if count is not None and count < cfg.apps:
+            raise BenchError(f"pm2-mcp: {MCP_TOOL} listed {count} processes, not {cfg.apps}")
+        res["mcp_call"] = statistics.median(samples)
+        res["mcp_ping"] = statistics.median(pings)
+        res["mcp_rss"] = rss
+        res["mcp_rss_parts"] = (anon, file_)
+        log(f"{impl.label}: pm2-mcp {MCP_TOOL} ({count} processes, {size:,} B answer) ms: median "
+            f"{res['mcp_call']:.2f}, min {min(samples):.2f}, p90 {p90(samples):.2f}, max {max(samples):.2f}; "
+            f"`ping` median {res['mcp_ping']:.2f} ms; "
+            f"server VmRSS {rss} kB (RssAnon {anon} kB, RssFile {file_} kB; VmHWM {hwm} kB) after {MCP_WARMUP + cfg.mcp_calls} calls")
+    finally:
+        errfile.close()
+
+    # the same with the python SDK, when one is importable
+    if cfg.mcp_python:
+        script = impl.path("mcp_sdk.py")
+        with open(script, "w") as f:
+            f.write(MCP_SDK_SCRIPT)
+        r = subprocess.run([cfg.mcp_python, script, binary, str(cfg.mcp_spawns), str(cfg.mcp_calls),
+                            str(MCP_WARMUP)], env=dict(impl.env, PM2_MCP_NO_DAEMON="false"), cwd=impl.dir,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+        try:
+            data = json.loads(r.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise BenchError(f"mcp SDK run exited {r.returncode}: {(r.stderr or r.stdout).strip()[-800:]}")
+        if data["count"] is not None and data["count"] < cfg.apps:
+            raise BenchError(f"mcp SDK: {MCP_TOOL} listed {data['count']} processes, not {cfg.apps}")
+        cfg.mcp_sdk_version = data["version"]
+        res["mcp_init_sdk"] = statistics.median(data["inits"])
+        res["mcp_call_sdk"] = statistics.median(data["calls"])
+        res["mcp_ping_sdk"] = statistics.median(data["pings"])
+        log(f"{impl.label}: pm2-mcp via the mcp SDK {data['version']}: spawn->initialize ms "
+            f"{['%.1f' % s for s in data['inits']]}; {MCP_TOOL} median {res['mcp_call_sdk']:.2f}, "
+            f"min {min(data['calls']):.2f}, p90 {p90(data['calls']):.2f} ms; "
+            f"`send_ping` median {res['mcp_ping_sdk']:.2f} ms")
+
+    if impl.daemon_pid() != dpid:
+        raise BenchError(f"{impl.label}: daemon pid changed during the pm2-mcp runs")
 
 
 # ---------------------------------------------------------------- HTTP (cluster mode)
@@ -1229,6 +1531,77 @@ def cpu_model():
     return platform.processor() or "?"
 
 
+def mcp_fmt(key, value):
+    if value is None:
+        return "—"
+    if value == "failed":
+        return "failed"
+    if key == "mcp_rss":
+        return f"{value / 1024:.1f} MiB ({value * 1024 / 1e6:.1f} MB)"
+    return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
+
+
+def mcp_target(key, value):
+    limit = MCP_TARGETS[key]
+    if key == "mcp_rss":
+        goal = f"≤ {limit / 1e6:g} MB"
+        met = isinstance(value, (int, float)) and value * 1024 <= limit
+    else:
+        goal = f"≤ {limit:g} ms"
+        met = isinstance(value, (int, float)) and value <= limit
+    if value is None:
+        return goal
+    return f"{goal}: {'met' if met else 'missed'}"
+
+
+def mcp_report(cfg, results):
+    ro = results.get("ours", {})
+    rp = results.get("pm2", {})
+    sdk = f"python `mcp` SDK {cfg.mcp_sdk_version}" if cfg.mcp_sdk_version else "python `mcp` SDK"
+    calls = f"median of {cfg.mcp_calls} in one session, after {MCP_WARMUP} warm-up"
+    rows = [
+        ("mcp_init", f"spawn → `initialize` answered, raw JSON-RPC over pipes (median of {cfg.mcp_spawns})"),
+        ("mcp_init_sdk", f"spawn → `initialize` answered, {sdk}: `ClientSession` over `stdio_client` "
+                         f"(median of {cfg.mcp_spawns})"),
+        ("mcp_call", f"`{MCP_TOOL}` per `tools/call`, raw JSON-RPC ({calls})"),
+        ("mcp_call_sdk", f"`{MCP_TOOL}` per `call_tool`, {sdk} ({calls})"),
+        ("mcp_rss", f"pm2-mcp RSS (`VmRSS`) after the {MCP_WARMUP + cfg.mcp_calls} raw calls"),
+    ]
+    lines = [
+        "",
+        f"## pm2-mcp: stdio, daemon mode, {cfg.apps} apps",
+        "",
+        f"- ours: `target/release/pm2-mcp` spawned by the bench with `PM2_MCP_NO_DAEMON=false` and "
+        f"`PM2_HOME` = ours' bench home, whose daemon holds the {cfg.apps} apps of the table above "
+        "(all online); driven with newline-delimited JSON-RPC over its stdin/stdout"
+        + (f", and with the {sdk}" if cfg.mcp_python else " (no python `mcp` SDK found: SDK rows skipped)"),
+        "- PM2 column: measured in this run; PM2 7's CLI on PM2's own daemon holding the same apps",
+        "- Node pm2-mcp column: **quoted from the issue, not measured here** (\"The Node implementation, "
+        "measured on this 2-core machine with the official client over stdio against a daemon holding "
+        "50 apps\"); targets from the issue",
+        "",
+        "| metric | ours | PM2 (measured, same run) | Node pm2-mcp (quoted, not measured here) | target |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key, title in rows:
+        if key.endswith("_sdk") and not cfg.mcp_python:
+            continue
+        quoted = MCP_NODE_QUOTED[key] + (" (official client)" if key != "mcp_rss" else "")
+        cell = mcp_fmt(key, ro.get(key))
+        ping = ro.get(key.replace("call", "ping")) if key.startswith("mcp_call") else None
+        if isinstance(ro.get(key), (int, float)) and isinstance(ping, (int, float)):
+            cell += f" (`ping`: {ping:.2f} ms)"
+        anon, file_ = ro.get("mcp_rss_parts") or (None, None)
+        if key == "mcp_rss" and isinstance(ro.get(key), (int, float)) and anon is not None and file_ is not None:
+            cell = cell[:-1] + f"; anonymous {anon / 1024:.1f} MiB, file-backed {file_ / 1024:.1f} MiB)"
+        lines.append(f"| {title} | {cell} | — | {quoted} | "
+                     f"{mcp_target(key, ro.get(key))} |")
+    lines.append(f"| reference: `pm2 jlist` (the whole CLI) with the same {cfg.apps} apps (median of {cfg.jlist}; "
+                 f"row `pm2 jlist` above) | {fmt('jlist', ro.get('jlist'), ro)} | {fmt('jlist', rp.get('jlist'), rp)} "
+                 "| — | — |")
+    return lines
+
+
 def report(cfg, results, versions, errors):
     window = f"{cfg.cpu_window:g} s window"
     lines = [
@@ -1240,8 +1613,13 @@ def report(cfg, results, versions, errors):
         f"- ours: {versions.get('ours', '—')}; PM2: {versions.get('pm2', '—')}",
         f"- mode: {'quick' if cfg.quick else 'full'}; lower is better except throughput (lines/s, req/s); "
         "ratio = how many times better we are: PM2 / ours, ours / PM2 for throughput",
-        f"- HTTP load: {cfg.load_desc}, on the same machine as the servers (it competes with them for the "
-        f"{len(os.sched_getaffinity(0))} CPUs); reloads always with the node generator",
+    ]
+    if cfg.mcp_only:
+        lines.append("- part: `--mcp-only` (the apps, `pm2 jlist` and pm2-mcp; no other scenario)")
+    else:
+        lines.append(f"- HTTP load: {cfg.load_desc}, on the same machine as the servers (it competes with them "
+                     f"for the {len(os.sched_getaffinity(0))} CPUs); reloads always with the node generator")
+    lines += [
         "",
         "| metric | ours | PM2 | ratio |",
         "|---|---:|---:|---:|",
@@ -1249,12 +1627,16 @@ def report(cfg, results, versions, errors):
     ro = results.get("ours", {})
     rp = results.get("pm2", {})
     for key, title, _unit in ROWS:
+        if key not in cfg.rows:
+            continue
         title = title.format(apps=cfg.apps, cold=cfg.cold, jlist=cfg.jlist, crash=cfg.crash, window=window,
                              lines_k=LOG_LINES // 1000, width=LOG_WIDTH, logruns=LOG_RUNS,
                              conns=cfg.http_conns, secs=cfg.http_secs, reloads=cfg.reloads,
                              rounds=cfg.http_rounds)
         lines.append(f"| {title} | {fmt(key, ro.get(key), ro)} | {fmt(key, rp.get(key), rp)} "
                      f"| {ratio(key, ro.get(key), rp.get(key), ro, rp)} |")
+    if cfg.mcp and "ours" in results:
+        lines += mcp_report(cfg, results)
     if errors:
         lines += ["", "Errors:", ""] + [f"- {e}" for e in errors]
     return "\n".join(lines) + "\n"
@@ -1311,7 +1693,20 @@ def main():
                     help="apt-get install -y wrk first when it is missing (optional; needs root)")
     ap.add_argument("--http-conns", type=int, default=8, help="concurrent connections/clients (default 8)")
     ap.add_argument("--http-secs", type=float, help="seconds per requests/s run (default 5, 3 with --quick)")
+    ap.add_argument("--mcp-only", action="store_true",
+                    help="only the pm2-mcp part: start the apps in each daemon, `pm2 jlist` (PM2's is the "
+                         "reference), then ours' pm2-mcp; no other scenario, no HTTP")
+    ap.add_argument("--no-mcp", dest="mcp", action="store_false", help="skip the pm2-mcp measurements")
+    ap.add_argument("--ours-mcp", help="path to our pm2-mcp binary (default: pm2-mcp beside our pm2)")
+    ap.add_argument("--mcp-python",
+                    help="python that imports the `mcp` SDK, for the SDK rows (default: target/mcp-venv/bin/python "
+                         "or this python, if either can; '' to skip those rows)")
+    ap.add_argument("--mcp-spawns", type=int, default=10, help="pm2-mcp spawns to initialize (default 10)")
+    ap.add_argument("--mcp-calls", type=int, default=100,
+                    help=f"timed {MCP_TOOL} calls in one session (default 100)")
     cfg = ap.parse_args()
+    if cfg.mcp_only and not cfg.mcp:
+        ap.error("--mcp-only and --no-mcp exclude each other")
     cfg.cold = 3 if cfg.quick else 5
     cfg.jlist = 10 if cfg.quick else 20
     cfg.crash = 3 if cfg.quick else 5
@@ -1320,6 +1715,8 @@ def main():
     cfg.http_secs = cfg.http_secs or (3.0 if cfg.quick else 5.0)
     cfg.http_rounds = 1 if cfg.quick else 3
     cfg.reloads = 2
+    cfg.mcp_sdk_version = None
+    cfg.rows = {"start50", "jlist"} if cfg.mcp_only else {key for key, _t, _u in ROWS}
 
     def on_term(signum, _frame):
         raise SystemExit(128 + signum)
@@ -1327,15 +1724,29 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
 
-    pick_load(cfg)
+    if not cfg.mcp_only:
+        pick_load(cfg)
     tag = uuid.uuid4().hex
     root = tempfile.mkdtemp(prefix="pm2bench-")
     impls, results, versions, errors = [], {}, {}, []
+    cfg.errors = errors
     try:
         if cfg.only != "pm2":
             binary = build_ours(cfg)
             versions["ours"] = ours_version(binary)
             impls.append(Impl("ours", "ours", binary, root, tag))
+            if cfg.mcp:
+                try:
+                    cfg.mcp_bin = find_mcp(cfg, binary)
+                    cfg.mcp_python = find_mcp_python(cfg)
+                except BenchError as e:
+                    errors.append(f"pm2-mcp: {e}")
+                    log(f"ERROR pm2-mcp: {e}")
+                    cfg.mcp_python = None
+                    cfg.mcp_bin = None
+                log(f"pm2-mcp: {cfg.mcp_bin}; SDK rows with {cfg.mcp_python or '(no python with the mcp SDK)'}")
+        elif cfg.mcp_only:
+            log("WARNING: --mcp-only --only pm2: only PM2's `pm2 jlist` reference is measured")
         if cfg.only != "ours":
             binary = find_pm2js(cfg)
             versions["pm2"] = f"{pm2js_version(binary)} ({binary}, node " + (
@@ -1350,13 +1761,17 @@ def main():
             except (BenchError, subprocess.SubprocessError, OSError, ValueError) as e:
                 errors.append(f"{impl.label}: {e}")
                 log(f"ERROR {impl.label}: {e}")
-                for key, _t, _u in ROWS:
+                for key in cfg.rows:
                     res.setdefault(key, "failed")
+                if impl.key == "ours" and cfg.mcp:
+                    for key in MCP_KEYS:
+                        if not key.endswith("_sdk") or cfg.mcp_python:
+                            res.setdefault(key, "failed")
             finally:
                 cleanup(impl)
             results[impl.key] = res
             log(f"{impl.label}: done in {time.monotonic() - started:.0f} s")
-        if impls:
+        if impls and not cfg.mcp_only:
             log("--- HTTP, cluster mode: " + " and ".join(i.label for i in impls) + " side by side")
             started = time.monotonic()
             cfg.tag_env = dict(os.environ, **{TAG_VAR: tag})
