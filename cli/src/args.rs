@@ -93,6 +93,10 @@ pub enum Command {
     Ping,
     /// Print the last lines of the logs and follow new ones.
     Logs(LogsArgs),
+    /// The interactive dashboard: processes with cpu and memory history, the selected one's
+    /// logs and metadata, keys to restart, stop, reload, delete and filter.
+    #[command(visible_aliases = ["dashboard", "dash"])]
+    Monit,
     /// Empty log files (every app's and the daemon's without a name).
     Flush {
         /// Which processes.

@@ -14,6 +14,7 @@ pub mod args;
 pub mod client;
 mod commands;
 pub mod export;
+mod monit;
 pub mod output;
 pub mod render;
 pub mod runtime;

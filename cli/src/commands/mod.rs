@@ -92,6 +92,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Id { name } => show::id(&ctx, name).await,
         Command::Ping => show::ping(&ctx).await,
         Command::Logs(args) => logs::logs(&ctx, args).await,
+        Command::Monit => crate::monit::run(ctx.home.clone()).await,
         Command::Flush { targets } => logs::flush(&ctx, targets).await,
         Command::ReloadLogs => logs::reload(&ctx).await,
         Command::Scale { name, number } => manage::scale(&ctx, name, number).await,

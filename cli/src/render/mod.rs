@@ -36,7 +36,7 @@ pub use units::{human_bytes, human_duration};
 pub(crate) use color::Paint;
 
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 
 #[cfg(test)]
 mod describe_tests;

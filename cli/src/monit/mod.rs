@@ -1,0 +1,174 @@
+//! `pm2 monit` (alias `dashboard`, `dash`): the interactive dashboard.
+//!
+//! The process list with status, cpu, memory and their recent history; the selected
+//! process's live log lines and metadata; host vitals when `pm2:sysmonit` is on; keys to
+//! restart, stop, reload, delete (after a yes) and filter. Built on ratatui over crossterm.
+//!
+//! ```text
+//! keys ──Intent──> state (Monit) ──Effect──> feed ──Request──> daemon
+//!                     ^                        |
+//!                     └─────── Update ─────────┘        ui::draw(state) ──> terminal
+//! ```
+//!
+//! - [`state`]: the model and what each intent does to it (pure, unit-tested);
+//! - [`keys`]: which key means which intent, per mode;
+//! - [`feed`]: the connections to the daemon (list each second, one log subscription,
+//!   actions), reconnecting when it goes away;
+//! - [`ui`]: drawing, a pure function of the model;
+//! - [`terminal`]: raw mode and the alternate screen, restored on every exit and on panic.
+//!
+//! Cheap by design, for the daemon and for the terminal: one list a second, one
+//! subscription, and a frame drawn only when something visible changed (a key, a resize, a
+//! new list, a line of the selected process), at most every [`FRAME_GAP`]. The first frame
+//! is drawn before the daemon is even reached.
+
+mod feed;
+mod history;
+mod keys;
+mod logs;
+mod state;
+#[cfg(test)]
+mod state_tests;
+mod terminal;
+mod ui;
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use pm2_protocol::Home;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::time::Instant;
+
+use feed::{Feed, Order, Update};
+use logs::Entry;
+use state::{Effect, Link, Monit};
+
+/// The shortest time between two frames: a burst of log lines is one redraw, not many.
+pub const FRAME_GAP: Duration = Duration::from_millis(30);
+
+/// Runs the dashboard until the user quits (or SIGTERM/SIGHUP).
+pub async fn run(home: Home) -> Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("pm2 monit needs a terminal (use `pm2 ls` or `pm2 logs` in scripts)");
+    }
+    let mut screen = terminal::Screen::enter().context("cannot set up the terminal")?;
+    let mut monit = Monit::new();
+    let mut view = ui::View::default();
+    screen.draw(|frame| ui::draw(frame, &monit, &mut view, now_ms()))?;
+
+    let mut feed = Feed::start(home);
+    let mut input = EventStream::new();
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    let mut dirty = false;
+    let mut next_frame = Instant::now();
+    loop {
+        tokio::select! {
+            event = input.next() => match event {
+                None => break,
+                Some(Err(e)) => return Err(e).context("cannot read the terminal"),
+                Some(Ok(TermEvent::Key(key))) => {
+                    let intent = keys::intent(monit.mode(), !monit.filter().is_empty(), key);
+                    if let Some(intent) = intent {
+                        dirty = true;
+                        match monit.handle(intent) {
+                            Some(Effect::Quit) => break,
+                            Some(effect) => perform(effect, &mut monit, &feed),
+                            None => {}
+                        }
+                    }
+                }
+                Some(Ok(TermEvent::Resize(..))) => dirty = true,
+                Some(Ok(_)) => {}
+            },
+            update = feed.updates.recv() => {
+                let Some(update) = update else { bail!("the dashboard's connection tasks ended") };
+                dirty |= apply(update, &mut monit, &feed);
+                // Take everything already waiting before drawing once.
+                while let Ok(update) = feed.updates.try_recv() {
+                    dirty |= apply(update, &mut monit, &feed);
+                }
+            }
+            _ = clock.tick() => dirty |= monit.expire_notice(std::time::Instant::now()),
+            _ = term.recv() => break,
+            _ = hangup.recv() => break,
+            () = tokio::time::sleep_until(next_frame), if dirty => {}
+        }
+        if dirty && Instant::now() >= next_frame {
+            screen.draw(|frame| ui::draw(frame, &monit, &mut view, now_ms()))?;
+            dirty = false;
+            next_frame = Instant::now() + FRAME_GAP;
+        }
+    }
+    drop(screen);
+    Ok(())
+}
+
+/// Carries out what the model asked for.
+fn perform(effect: Effect, monit: &mut Monit, feed: &Feed) {
+    match effect {
+        Effect::Quit => {}
+        Effect::Backfill(pm_id) => feed.send(Order::Backfill(pm_id)),
+        Effect::Act(pending) => {
+            monit.notify(
+                format!("{} {}…", feed::doing(pending.action), pending.name),
+                false,
+            );
+            feed.send(Order::Act {
+                action: pending.action,
+                pm_id: pending.pm_id,
+                name: pending.name,
+            });
+        }
+    }
+}
+
+/// Applies one update; true when the screen shows something new.
+fn apply(update: Update, monit: &mut Monit, feed: &Feed) -> bool {
+    let selected = monit.selected().map(|p| p.pm_id);
+    match update {
+        Update::Up => monit.link = Link::Up,
+        Update::Down(reason) => monit.link = Link::Down(reason),
+        Update::List(list) => {
+            if let Some(effect) = monit.set_list(list) {
+                perform(effect, monit, feed);
+            }
+        }
+        Update::Vitals(vitals) => {
+            if monit.vitals == vitals {
+                return false;
+            }
+            monit.vitals = vitals;
+        }
+        Update::Log(line) => {
+            monit
+                .logs
+                .push(line.pm_id, Entry::new(line.stream, &line.line));
+            return Some(line.pm_id) == selected;
+        }
+        Update::Missed(count) => monit.logs.missed += count,
+        Update::Backfill { pm_id, out, err } => {
+            let entries =
+                |stream, lines: Vec<Vec<u8>>| lines.iter().map(|l| Entry::new(stream, l)).collect();
+            monit.logs.backfill(
+                pm_id,
+                entries(pm2_protocol::LogStream::Out, out),
+                entries(pm2_protocol::LogStream::Err, err),
+            );
+            return Some(pm_id) == selected;
+        }
+        Update::Acted { text, error } => monit.notify(text, error),
+    }
+    true
+}
+
+/// Milliseconds since the epoch, for uptimes.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
