@@ -86,6 +86,12 @@ impl Tmux {
         self.output(&args);
     }
 
+    /// Resizes the pane's window, as a user resizing the terminal.
+    pub fn resize(&self, columns: u16, rows: u16) {
+        let (columns, rows) = (columns.to_string(), rows.to_string());
+        self.output(&["resize-window", "-x", &columns, "-y", &rows]);
+    }
+
     /// Waits until the screen satisfies `check`, or panics naming `what` with the screen.
     pub fn wait_screen(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + DEADLINE;
