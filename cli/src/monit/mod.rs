@@ -19,8 +19,8 @@
 //!
 //! Cheap by design, for the daemon and for the terminal: one list a second, one
 //! subscription, and a frame drawn only when something visible changed (a key, a resize, a
-//! new list, a line of the selected process), at most every [`FRAME_GAP`]. The first frame
-//! is drawn before the daemon is even reached.
+//! new list, a line of the selected process; lines at most every [`FRAME_GAP`]). The first
+//! frame is drawn before the daemon is even reached, the list as soon as it arrives.
 
 mod feed;
 mod history;
@@ -46,8 +46,20 @@ use feed::{Feed, Order, Update};
 use logs::Entry;
 use state::{Effect, Link, Monit};
 
-/// The shortest time between two frames: a burst of log lines is one redraw, not many.
+/// The shortest time between two frames drawn for log lines: a burst of lines is one
+/// redraw, not many. Keys, lists and the link are drawn at once.
 pub const FRAME_GAP: Duration = Duration::from_millis(30);
+
+/// Whether the screen needs a new frame, and how soon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Redraw {
+    /// Nothing visible changed.
+    No,
+    /// New log lines: within [`FRAME_GAP`] of the last frame.
+    Soon,
+    /// A key, a resize, a list, the link: at once.
+    Now,
+}
 
 /// Runs the dashboard until the user quits (or SIGTERM/SIGHUP).
 pub async fn run(home: Home) -> Result<()> {
@@ -64,7 +76,7 @@ pub async fn run(home: Home) -> Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
-    let mut dirty = false;
+    let mut redraw = Redraw::No;
     let mut next_frame = Instant::now();
     loop {
         tokio::select! {
@@ -74,7 +86,7 @@ pub async fn run(home: Home) -> Result<()> {
                 Some(Ok(TermEvent::Key(key))) => {
                     let intent = keys::intent(monit.mode(), !monit.filter().is_empty(), key);
                     if let Some(intent) = intent {
-                        dirty = true;
+                        redraw = Redraw::Now;
                         match monit.handle(intent) {
                             Some(Effect::Quit) => break,
                             Some(effect) => perform(effect, &mut monit, &feed),
@@ -82,25 +94,29 @@ pub async fn run(home: Home) -> Result<()> {
                         }
                     }
                 }
-                Some(Ok(TermEvent::Resize(..))) => dirty = true,
+                Some(Ok(TermEvent::Resize(..))) => redraw = Redraw::Now,
                 Some(Ok(_)) => {}
             },
             update = feed.updates.recv() => {
                 let Some(update) = update else { bail!("the dashboard's connection tasks ended") };
-                dirty |= apply(update, &mut monit, &feed);
+                redraw = redraw.max(apply(update, &mut monit, &feed));
                 // Take everything already waiting before drawing once.
                 while let Ok(update) = feed.updates.try_recv() {
-                    dirty |= apply(update, &mut monit, &feed);
+                    redraw = redraw.max(apply(update, &mut monit, &feed));
                 }
             }
-            _ = clock.tick() => dirty |= monit.expire_notice(std::time::Instant::now()),
+            _ = clock.tick() => {
+                if monit.expire_notice(std::time::Instant::now()) {
+                    redraw = Redraw::Now;
+                }
+            }
             _ = term.recv() => break,
             _ = hangup.recv() => break,
-            () = tokio::time::sleep_until(next_frame), if dirty => {}
+            () = tokio::time::sleep_until(next_frame), if redraw == Redraw::Soon => {}
         }
-        if dirty && Instant::now() >= next_frame {
+        if redraw == Redraw::Now || (redraw == Redraw::Soon && Instant::now() >= next_frame) {
             screen.draw(|frame| ui::draw(frame, &monit, &mut view, now_ms()))?;
-            dirty = false;
+            redraw = Redraw::No;
             next_frame = Instant::now() + FRAME_GAP;
         }
     }
@@ -127,8 +143,9 @@ fn perform(effect: Effect, monit: &mut Monit, feed: &Feed) {
     }
 }
 
-/// Applies one update; true when the screen shows something new.
-fn apply(update: Update, monit: &mut Monit, feed: &Feed) -> bool {
+/// Applies one update; says when the screen must show it.
+fn apply(update: Update, monit: &mut Monit, feed: &Feed) -> Redraw {
+    let soon_if = |visible: bool| if visible { Redraw::Soon } else { Redraw::No };
     let selected = monit.selected().map(|p| p.pm_id);
     match update {
         Update::Up => monit.link = Link::Up,
@@ -140,7 +157,7 @@ fn apply(update: Update, monit: &mut Monit, feed: &Feed) -> bool {
         }
         Update::Vitals(vitals) => {
             if monit.vitals == vitals {
-                return false;
+                return Redraw::No;
             }
             monit.vitals = vitals;
         }
@@ -148,9 +165,12 @@ fn apply(update: Update, monit: &mut Monit, feed: &Feed) -> bool {
             monit
                 .logs
                 .push(line.pm_id, Entry::new(line.stream, &line.line));
-            return Some(line.pm_id) == selected;
+            return soon_if(Some(line.pm_id) == selected);
         }
-        Update::Missed(count) => monit.logs.missed += count,
+        Update::Missed(count) => {
+            monit.logs.missed += count;
+            return Redraw::Soon;
+        }
         Update::Backfill { pm_id, out, err } => {
             let entries =
                 |stream, lines: Vec<Vec<u8>>| lines.iter().map(|l| Entry::new(stream, l)).collect();
@@ -159,11 +179,11 @@ fn apply(update: Update, monit: &mut Monit, feed: &Feed) -> bool {
                 entries(pm2_protocol::LogStream::Out, out),
                 entries(pm2_protocol::LogStream::Err, err),
             );
-            return Some(pm_id) == selected;
+            return soon_if(Some(pm_id) == selected);
         }
         Update::Acted { text, error } => monit.notify(text, error),
     }
-    true
+    Redraw::Now
 }
 
 /// Milliseconds since the epoch, for uptimes.
