@@ -51,6 +51,7 @@ impl Host {
             RootArgs {
                 pm2_home: home.root.clone(),
                 rotation: policy,
+                sysmonit: false,
             },
         )
         .await

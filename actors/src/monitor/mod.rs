@@ -1,19 +1,31 @@
-//! Monitor: samples cpu and memory of every process tree once a second, for `pm2 ls`.
+//! Monitor: once a second, the cpu and memory of every process tree (for `pm2 ls` and
+//! `max_memory_restart`) and, while `pm2:sysmonit` is on, the host's vitals.
 //!
-//! It asks the registry which pids run, finds their descendants through
-//! `/proc/<pid>/task/<tid>/children`, refreshes only those pids in sysinfo, and publishes
-//! the sums back to the registry, so reading the table never samples anything.
+//! It asks the registry which pids run, reads each one's tree straight from `/proc`
+//! ([`tree`], [`procfs`]: one `pread` per file held open, two files for a single-threaded
+//! process) and publishes the sums
+//! back to the registry, so reading the table never samples anything. A tree over its
+//! app's `max_memory_restart` is restarted through Root, the path of `pm2 restart`
+//! ([`memory`]). Host vitals go to a watch channel Root answers `Request::Vitals` from.
 
+mod files;
+mod host;
+mod memory;
+mod procfs;
 mod tree;
+mod usage;
 
-use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use pm2_protocol::Monit;
+use pm2_protocol::message::Action;
+use pm2_protocol::{HostVitals, Monit, Request, Response, Target};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use tokio::sync::watch;
 
-use crate::registry::RegistryMsg;
+use crate::clock::now_ms;
+use crate::registry::{RegistryMsg, Watched};
+use crate::root::RootMsg;
 use crate::supervision::LiveRef;
 
 /// How often the monitor samples.
@@ -24,100 +36,160 @@ pub const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 pub enum MonitorMsg {
     /// Take a sample now (sent by its own timer).
     Tick,
+    /// The memory restart of this process is over (done or failed).
+    Restarted(u32),
+}
+
+/// What the Monitor is started with; clones share the channels.
+#[derive(Clone)]
+pub struct MonitorArgs {
+    /// The process table.
+    pub registry: LiveRef<RegistryMsg>,
+    /// Where memory restarts are asked for, as any `pm2 restart`.
+    pub root: ActorRef<RootMsg>,
+    /// `pm2:sysmonit`: sample the host while true.
+    pub sysmonit: watch::Receiver<bool>,
+    /// The latest host sample, `None` while sysmonit is off.
+    pub vitals: Arc<watch::Sender<Option<HostVitals>>>,
 }
 
 /// The Monitor actor.
 #[derive(Clone)]
 pub struct Monitor;
 
-/// Its state: sysinfo's view (kept between ticks so cpu% has a baseline).
+/// Its state: the previous readings (cpu% and rates are differences) and what is restarting.
 pub struct MonitorState {
-    registry: LiveRef<RegistryMsg>,
-    system: System,
+    args: MonitorArgs,
+    walker: tree::Walker,
+    cpu: usage::CpuMeter,
+    guard: memory::MemoryGuard,
+    host: Option<host::HostSampler>,
 }
 
 impl Actor for Monitor {
     type Msg = MonitorMsg;
     type State = MonitorState;
-    type Arguments = LiveRef<RegistryMsg>;
+    type Arguments = MonitorArgs;
 
     async fn pre_start(
         &self,
         myself: ActorRef<MonitorMsg>,
-        registry: LiveRef<RegistryMsg>,
+        args: MonitorArgs,
     ) -> Result<MonitorState, ActorProcessingErr> {
         myself.send_interval(SAMPLE_EVERY, || MonitorMsg::Tick);
         Ok(MonitorState {
-            registry,
-            system: System::new()?,
+            args,
+            walker: tree::Walker::default(),
+            cpu: usage::CpuMeter::default(),
+            guard: memory::MemoryGuard::default(),
+            host: None,
         })
     }
 
     async fn handle(
         &self,
-        _myself: ActorRef<MonitorMsg>,
+        myself: ActorRef<MonitorMsg>,
         msg: MonitorMsg,
         state: &mut MonitorState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            MonitorMsg::Tick => state.sample().await,
+            MonitorMsg::Tick => {
+                state.sample_host();
+                state.sample_processes(&myself).await;
+            }
+            MonitorMsg::Restarted(pm_id) => state.guard.done(pm_id),
         }
         Ok(())
     }
 }
 
 impl MonitorState {
-    async fn sample(&mut self) {
-        let Some(registry) = self.registry.get() else {
-            return;
-        };
-        let Ok(pids) = ractor::call_t!(registry, RegistryMsg::Pids, 2000) else {
-            return;
-        };
-        if pids.is_empty() {
+    fn sample_host(&mut self) {
+        if !*self.args.sysmonit.borrow() {
+            if self.host.take().is_some() {
+                self.args.vitals.send_replace(None);
+            }
             return;
         }
-        let trees: Vec<(u32, u32, Vec<u32>)> = pids
-            .into_iter()
-            .map(|(pm_id, pid)| (pm_id, pid, tree::descendants(pid)))
-            .collect();
-        let all: Vec<Pid> = trees
-            .iter()
-            .flat_map(|(_, _, members)| members.iter().map(|&p| Pid::from_u32(p)))
-            .collect();
-        self.system.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&all),
-            true,
-            ProcessRefreshKind::nothing().with_cpu().with_memory(),
-        );
-        let figures: HashMap<u32, Monit> = all
-            .iter()
-            .filter_map(|pid| {
-                self.system.process(*pid).map(|p| {
-                    (
-                        pid.as_u32(),
-                        Monit {
-                            cpu: p.cpu_usage(),
-                            memory: p.memory(),
-                        },
-                    )
-                })
-            })
-            .collect();
-        let metrics = trees
-            .into_iter()
-            .map(|(pm_id, pid, members)| {
-                let mut sum = Monit::default();
-                for member in members {
-                    if let Some(m) = figures.get(&member) {
-                        sum.cpu += m.cpu;
-                        sum.memory += m.memory;
-                    }
-                }
-                sum.cpu = (sum.cpu * 10.0).round() / 10.0;
-                (pm_id, pid, sum)
-            })
-            .collect();
+        let sampler = self.host.get_or_insert_with(host::HostSampler::default);
+        let vitals = sampler.sample(Instant::now(), now_ms());
+        self.args.vitals.send_replace(vitals);
+    }
+
+    async fn sample_processes(&mut self, myself: &ActorRef<MonitorMsg>) {
+        let Some(registry) = self.args.registry.get() else {
+            return;
+        };
+        let Ok(watched) = ractor::call_t!(registry, RegistryMsg::Watched, 2000) else {
+            return;
+        };
+        if watched.is_empty() {
+            return;
+        }
+        let hz = procfs::ticks_per_second();
+        let page = procfs::page_size();
+        self.cpu.begin_round();
+        self.walker.begin_round();
+        let mut metrics = Vec::with_capacity(watched.len());
+        for process in watched {
+            let now = Instant::now();
+            let mut sum = Monit::default();
+            for (pid, stat) in self.walker.tree(process.pid) {
+                sum.cpu += self.cpu.percent(pid, &stat, now, hz);
+                sum.memory += stat.rss_pages.saturating_mul(page);
+            }
+            sum.cpu = (sum.cpu * 10.0).round() / 10.0;
+            if process.online
+                && self
+                    .guard
+                    .over_limit(process.pm_id, sum.memory, process.max_memory)
+            {
+                self.restart(myself, &process, sum.memory);
+            }
+            metrics.push((process.pm_id, process.pid, sum));
+        }
+        self.cpu.end_round();
+        self.walker.end_round();
         registry.cast(RegistryMsg::Metrics(metrics)).ok();
+    }
+
+    /// Restarts a process over its memory limit the way `pm2 restart <id>` does
+    /// (`kill_signal`, `kill_timeout`, counted in `restart_time`), without waiting for it.
+    fn restart(&self, myself: &ActorRef<MonitorMsg>, process: &Watched, memory: u64) {
+        let limit = process.max_memory.unwrap_or_default();
+        // PM2's words (lib/Worker.js), with the app's name.
+        tracing::warn!(
+            "[PM2][WORKER] Process {} ({}) restarted because it exceeds --max-memory-restart \
+             value (current_memory={memory} max_memory_limit={limit} [octets])",
+            process.pm_id,
+            process.name,
+        );
+        let (port, answer) = tokio::sync::oneshot::channel();
+        let request = Request::Act {
+            action: Action::Restart,
+            targets: vec![Target::Id(process.pm_id)],
+            update_env: None,
+        };
+        let pm_id = process.pm_id;
+        if self
+            .args
+            .root
+            .cast(RootMsg::Request(request, port.into()))
+            .is_err()
+        {
+            let _ = myself.cast(MonitorMsg::Restarted(pm_id));
+            return;
+        }
+        let myself = myself.clone();
+        tokio::spawn(async move {
+            match answer.await {
+                Ok(Response::Error(e)) => {
+                    tracing::warn!(pm_id, "memory restart failed: {e}")
+                }
+                Err(_) => tracing::warn!(pm_id, "memory restart: no answer"),
+                Ok(_) => {}
+            }
+            let _ = myself.cast(MonitorMsg::Restarted(pm_id));
+        });
     }
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use pm2_protocol::{Monit, ProcessInfo, Target};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
-pub use table::Table;
+pub use table::{Table, Watched};
 
 /// Messages to the [`Registry`].
 #[derive(Debug)]
@@ -32,7 +32,9 @@ pub enum RegistryMsg {
         RpcReplyPort<Result<Vec<ProcessInfo>, String>>,
     ),
     /// Running processes, for the monitor.
-    Pids(RpcReplyPort<Vec<(u32, u32)>>),
+    Watched(RpcReplyPort<Vec<Watched>>),
+    /// Each process's id, pid and restart count (what the state file depends on).
+    Fingerprint(RpcReplyPort<Vec<(u32, Option<u32>, u32)>>),
     /// A round of metrics: (pm_id, pid, figures).
     Metrics(Vec<(u32, u32, Monit)>),
     /// A process's log files fail (`Some`) or work again (`None`).
@@ -85,8 +87,11 @@ impl Actor for Registry {
             RegistryMsg::Resolve(targets, allow_empty, reply) => {
                 let _ = reply.send(table.resolve(&targets, allow_empty));
             }
-            RegistryMsg::Pids(reply) => {
-                let _ = reply.send(table.pids());
+            RegistryMsg::Watched(reply) => {
+                let _ = reply.send(table.watched());
+            }
+            RegistryMsg::Fingerprint(reply) => {
+                let _ = reply.send(table.fingerprint());
             }
             RegistryMsg::Metrics(metrics) => table.set_metrics(&metrics),
             RegistryMsg::LogError(pm_id, error) => table.set_log_error(pm_id, error),

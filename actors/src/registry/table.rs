@@ -2,7 +2,22 @@
 
 use std::collections::BTreeMap;
 
-use pm2_protocol::{Monit, ProcessInfo, Target};
+use pm2_protocol::{Monit, ProcessInfo, Status, Target};
+
+/// A running process as the Monitor watches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    /// Its id.
+    pub pm_id: u32,
+    /// Its OS process (the root of the tree measured).
+    pub pid: u32,
+    /// Its app's name, for the daemon log.
+    pub name: String,
+    /// Online: only then may it be restarted for its memory.
+    pub online: bool,
+    /// `max_memory_restart`, bytes.
+    pub max_memory: Option<u64>,
+}
 
 /// Every managed process's latest row, by `pm_id`.
 #[derive(Debug, Default)]
@@ -71,11 +86,28 @@ impl Table {
         self.rows.values().cloned().collect()
     }
 
-    /// Running processes: (pm_id, pid).
-    pub fn pids(&self) -> Vec<(u32, u32)> {
+    /// Running processes, for the Monitor.
+    pub fn watched(&self) -> Vec<Watched> {
         self.rows
             .values()
-            .filter_map(|row| row.pid.map(|pid| (row.pm_id, pid)))
+            .filter_map(|row| {
+                Some(Watched {
+                    pm_id: row.pm_id,
+                    pid: row.pid?,
+                    name: row.spec.name.clone(),
+                    online: row.status == Status::Online,
+                    max_memory: row.spec.max_memory_restart,
+                })
+            })
+            .collect()
+    }
+
+    /// What the state file depends on, cheap to compare each second: each process's id,
+    /// pid and restart count.
+    pub fn fingerprint(&self) -> Vec<(u32, Option<u32>, u32)> {
+        self.rows
+            .values()
+            .map(|row| (row.pm_id, row.pid, row.restart_time))
             .collect()
     }
 
@@ -147,7 +179,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pm2_protocol::{AppSpec, Status};
+    use pm2_protocol::AppSpec;
 
     fn row(pm_id: u32) -> ProcessInfo {
         let spec = AppSpec::new("a", "/bin/true".into(), "/".into(), "/tmp/a.pid".into());

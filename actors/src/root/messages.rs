@@ -25,4 +25,9 @@ pub enum RootMsg {
     ),
     /// New log rotation settings (`pm2 set pm2-logrotate:*`), passed on to Logs.
     SetRotation(Arc<RotationPolicy>),
+    /// `pm2 set pm2:sysmonit true|false`: the Monitor samples the host, or stops.
+    SetSysmonit(bool),
+    /// Each process's id, pid and restart count: what the state file depends on, cheap
+    /// to ask each second (the full list clones every spec and environment).
+    Fingerprint(RpcReplyPort<Vec<(u32, Option<u32>, u32)>>),
 }

@@ -17,8 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::join_all;
 use pm2_protocol::message::Action;
-use pm2_protocol::{ProcessInfo, Request, Response, Target};
+use pm2_protocol::{HostVitals, ProcessInfo, Request, Response, Target};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use tokio::sync::watch;
 
 pub use messages::RootMsg;
 pub use records::with_id;
@@ -29,7 +30,7 @@ pub(crate) use records::new_record as new_record_for_test;
 
 use crate::app::{ActReply, AppMsg, AppStore};
 use crate::logsink::{LogBus, Logs, LogsArgs, LogsMsg, RotationPolicy};
-use crate::monitor::Monitor;
+use crate::monitor::{Monitor, MonitorArgs};
 use crate::proc::SpecUpdate;
 use crate::registry::{Registry, RegistryMsg, SharedTable, Table};
 use crate::supervision::{ChildSpec, Intensity, LiveRef, Outcome, Strategy, Supervisor};
@@ -41,6 +42,8 @@ pub struct RootArgs {
     pub pm2_home: PathBuf,
     /// Log rotation settings at start (from `module_conf.json`).
     pub rotation: RotationPolicy,
+    /// `pm2:sysmonit` at start: sample the host's vitals.
+    pub sysmonit: bool,
 }
 
 /// One app as Root keeps it: its durable store and current incarnation.
@@ -62,6 +65,10 @@ pub struct RootState {
     bus: LogBus,
     apps: BTreeMap<String, AppHandle>,
     pm2_home: PathBuf,
+    /// `pm2:sysmonit`, read by the Monitor each second.
+    sysmonit: watch::Sender<bool>,
+    /// The Monitor's latest host sample.
+    vitals: watch::Receiver<Option<HostVitals>>,
 }
 
 const APP_KEY_PREFIX: &str = "app:";
@@ -121,12 +128,19 @@ impl Actor for Root {
                 spec_of("logs", logs.clone(), Logs, move || logs_args.clone()),
             )
             .await?;
-        let for_monitor = registry.clone();
+        let (sysmonit, sysmonit_rx) = watch::channel(args.sysmonit);
+        let (vitals_tx, vitals) = watch::channel(None);
+        let monitor_args = MonitorArgs {
+            registry: registry.clone(),
+            root: myself.clone(),
+            sysmonit: sysmonit_rx,
+            vitals: Arc::new(vitals_tx),
+        };
         supervisor
             .start_child(
                 myself.get_cell(),
                 spec_of("monitor", LiveRef::default(), Monitor, move || {
-                    for_monitor.clone()
+                    monitor_args.clone()
                 }),
             )
             .await?;
@@ -138,6 +152,8 @@ impl Actor for Root {
             bus,
             apps: BTreeMap::new(),
             pm2_home: args.pm2_home,
+            sysmonit,
+            vitals,
         })
     }
 
@@ -159,6 +175,15 @@ impl Actor for Root {
                 let _ = reply.send(state.adopt(&myself, handover).await);
             }
             RootMsg::SetRotation(policy) => state.logs.cast(LogsMsg::SetRotation(policy)),
+            RootMsg::SetSysmonit(on) => {
+                state
+                    .sysmonit
+                    .send_if_modified(|was| std::mem::replace(was, on) != on);
+            }
+            RootMsg::Fingerprint(reply) => match state.registry.get() {
+                Some(registry) => registry.cast(RegistryMsg::Fingerprint(reply))?,
+                None => drop(reply),
+            },
         }
         Ok(())
     }
@@ -243,8 +268,12 @@ impl RootState {
             }
             Request::Flush { targets } => return self.flush(targets, reply).await,
             Request::ReloadLogs => self.reload_logs(),
-            // Sampled by the Monitor once `pm2:sysmonit` is on (issue 9, in progress).
-            Request::Vitals => Response::Vitals(None),
+            // The flag is checked too: a sample taken as sysmonit went off is not shown.
+            Request::Vitals => Response::Vitals(
+                (*self.sysmonit.borrow())
+                    .then(|| self.vitals.borrow().clone())
+                    .flatten(),
+            ),
             Request::RecentLogs {
                 targets,
                 stream,
