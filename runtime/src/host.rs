@@ -17,7 +17,9 @@ use tokio::sync::Notify;
 
 use crate::conf::ConfStore;
 use crate::daemon::{bind, init_tracing, load_settings};
+use crate::daemon_conf;
 use crate::daemon_log::DaemonLog;
+use crate::metrics::Exporter;
 use crate::server;
 use crate::settings::Settings;
 
@@ -33,6 +35,7 @@ pub struct Host {
     listener: Option<UnixListener>,
     store: ConfStore,
     daemon_log: DaemonLog,
+    exporter: Exporter,
 }
 
 impl Host {
@@ -44,6 +47,10 @@ impl Host {
         for problem in problems {
             tracing::warn!("{problem}");
         }
+        let (daemon, problems) = daemon_conf::of(&store.load().unwrap_or_default());
+        for problem in problems {
+            tracing::warn!("{problem}; that setting stays off");
+        }
         let listener = bind(&home).await?;
         let (root, root_handle) = Actor::spawn(
             None,
@@ -51,11 +58,15 @@ impl Host {
             RootArgs {
                 pm2_home: home.root.clone(),
                 rotation: policy,
-                sysmonit: false,
+                sysmonit: daemon.sysmonit,
             },
         )
         .await
         .context("cannot start the supervision tree")?;
+        let exporter = Exporter::new(root.clone());
+        if let Err(e) = exporter.set_port(daemon.prometheus_port) {
+            tracing::warn!("{e}");
+        }
         Ok(Host {
             home,
             root,
@@ -63,6 +74,7 @@ impl Host {
             listener: Some(listener),
             store,
             daemon_log,
+            exporter,
         })
     }
 
@@ -86,6 +98,7 @@ impl Host {
                     self.store.clone(),
                     self.root.clone(),
                     self.daemon_log.clone(),
+                    self.exporter.clone(),
                 ),
                 daemon_log: self.daemon_log.clone(),
                 handover_file: self.home.handover_file(),

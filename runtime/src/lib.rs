@@ -7,17 +7,22 @@
 //! ```text
 //! rpc.sock ──frames──> server ──RootMsg::Request──> Root ──> Registry / Apps / Procs
 //!                        └── set/get/unset ──> settings ──> module_conf.json
-//!                                                 └──RootMsg::SetRotation──> Logs, pm2.log
+//!                                                 ├──RootMsg::SetRotation──> Logs, pm2.log
+//!                                                 ├──RootMsg::SetSysmonit──> Monitor
+//!                                                 └── prometheus_port ──> metrics (HTTP)
+//! 127.0.0.1:<port> GET /metrics ──> metrics ──Request::List──> Root
 //! ```
 #![warn(missing_docs)]
 
 mod conf;
 pub mod daemon;
+mod daemon_conf;
 mod daemon_log;
 pub mod embedded;
 pub mod foreground;
 mod handover;
 mod host;
+mod metrics;
 mod server;
 mod settings;
 mod state;

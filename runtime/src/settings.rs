@@ -1,8 +1,10 @@
 //! `pm2 set`, `pm2 get`, `pm2 unset`: the daemon's side.
 //!
-//! Values live in `module_conf.json` ([`ConfStore`]). `pm2-logrotate` values are checked
-//! before they are stored, and a change applies at once: the tree's log sinks get the new
-//! policy through Root, and the daemon's own log through its [`DaemonLog`]. No restart.
+//! Values live in `module_conf.json` ([`ConfStore`]). `pm2-logrotate` and `pm2:` values
+//! are checked before they are stored, and a change applies at once: the tree's log sinks
+//! get the new policy through Root, the daemon's own log through its [`DaemonLog`],
+//! `pm2:sysmonit` goes to the Monitor through Root and `pm2:prometheus_port` to the
+//! [`Exporter`] (bound before the value is stored, so a taken port is refused). No restart.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -15,7 +17,9 @@ use ractor::ActorRef;
 use serde_json::Value;
 
 use crate::conf::{self, Conf, ConfStore};
+use crate::daemon_conf;
 use crate::daemon_log::DaemonLog;
+use crate::metrics::Exporter;
 
 /// What answers the conf requests; clones share the store.
 #[derive(Clone)]
@@ -23,15 +27,22 @@ pub struct Settings {
     store: Arc<Mutex<ConfStore>>,
     root: ActorRef<RootMsg>,
     daemon_log: DaemonLog,
+    exporter: Exporter,
 }
 
 impl Settings {
-    /// Settings kept in `store`, applied to `root`'s sinks and `daemon_log`.
-    pub fn new(store: ConfStore, root: ActorRef<RootMsg>, daemon_log: DaemonLog) -> Settings {
+    /// Settings kept in `store`, applied to `root`'s tree, `daemon_log` and `exporter`.
+    pub fn new(
+        store: ConfStore,
+        root: ActorRef<RootMsg>,
+        daemon_log: DaemonLog,
+        exporter: Exporter,
+    ) -> Settings {
         Settings {
             store: Arc::new(Mutex::new(store)),
             root,
             daemon_log,
+            exporter,
         }
     }
 
@@ -63,17 +74,30 @@ impl Settings {
 
     fn set(&self, store: &ConfStore, key: &str, value: &str) -> Result<Response, String> {
         let levels = conf::split_key(key);
-        let rotation = levels.first().map(String::as_str) == Some(MODULE);
+        let section = levels.first().map(String::as_str);
+        let rotation = section == Some(MODULE);
+        let daemon = section == Some(daemon_conf::SECTION);
         if rotation {
             match &levels[1..] {
                 [name] => RotationPolicy::check(name, value).map_err(|e| e.to_string())?,
                 _ => return Err(format!("{key}: expected {MODULE}:<setting> <value>")),
             }
         }
+        if let (true, [name]) = (daemon, &levels[1..]) {
+            daemon_conf::check(name, value)?;
+            if name == daemon_conf::PROMETHEUS_PORT {
+                // Bound first: a port that is taken is refused and not stored.
+                let port = daemon_conf::port(value)?;
+                self.exporter.set_port(port).map_err(|e| e.to_string())?;
+            }
+        }
         let conf = store.set(key, value).map_err(|e| e.to_string())?;
         tracing::info!(key, value, "setting changed");
         if rotation {
             self.apply(&conf);
+        }
+        if daemon {
+            self.apply_daemon(&conf);
         }
         Ok(Response::Conf(view(&conf)))
     }
@@ -82,10 +106,26 @@ impl Settings {
         let conf = store.unset(key).map_err(|e| e.to_string())?;
         tracing::info!(key, "setting removed");
         let levels = conf::split_key(key);
-        if key == "all" || levels.first().map(String::as_str) == Some(MODULE) {
+        let section = levels.first().map(String::as_str);
+        if key == "all" || section == Some(MODULE) {
             self.apply(&conf);
         }
+        if key == "all" || section == Some(daemon_conf::SECTION) {
+            self.apply_daemon(&conf);
+        }
         Ok(Response::Conf(view(&conf)))
+    }
+
+    /// Gives the `pm2:` section to the Monitor (sysmonit) and the metrics endpoint.
+    fn apply_daemon(&self, conf: &Conf) {
+        let (settings, problems) = daemon_conf::of(conf);
+        for problem in problems {
+            tracing::warn!("{problem}; that setting stays off");
+        }
+        let _ = self.root.cast(RootMsg::SetSysmonit(settings.sysmonit));
+        if let Err(e) = self.exporter.set_port(settings.prometheus_port) {
+            tracing::warn!("{e}");
+        }
     }
 
     /// Gives the new rotation policy to the tree and to the daemon's log.
