@@ -39,7 +39,17 @@ pub async fn listing(ctx: &Context, client: &mut Client, columns: Option<usize>)
         color: ctx.printer.color,
         columns,
     };
-    Ok(render::list(&list, now_ms(), &style))
+    let mut text = render::list(&list, now_ms(), &style);
+    // Under the table, as PM2's host metrics line, while `pm2:sysmonit` is on.
+    if let (false, Ok(Response::Vitals(Some(vitals)))) =
+        (ctx.mini_list, ask(client, Request::Vitals).await)
+    {
+        let host = render::this_host();
+        let line = render::host_line(&vitals, &host, ctx.printer.color, columns);
+        text.push('\n');
+        text.push_str(&line);
+    }
+    Ok(text)
 }
 
 /// `pm2 ls [--watch]`.

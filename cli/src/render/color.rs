@@ -34,6 +34,12 @@ impl Paint {
     pub(crate) const GREEN_BOLD: Paint = Paint::new("\x1b[32m\x1b[1m", "\x1b[22m\x1b[39m");
     /// Bold red: `stopped`, `errored` and the other statuses.
     pub(crate) const RED_BOLD: Paint = Paint::new("\x1b[31m\x1b[1m", "\x1b[22m\x1b[39m");
+    /// Green, chalk's `green`: a host figure below its warning level.
+    pub(crate) const GREEN: Paint = Paint::new("\x1b[32m", "\x1b[39m");
+    /// Bold yellow, chalk's `bold.yellow`: a host figure at its warning level.
+    pub(crate) const BOLD_YELLOW: Paint = Paint::new("\x1b[1m\x1b[33m", "\x1b[39m\x1b[22m");
+    /// Bold red, chalk's `bold.red`: a host figure past its alert level.
+    pub(crate) const BOLD_RED: Paint = Paint::new("\x1b[1m\x1b[31m", "\x1b[39m\x1b[22m");
 
     const fn new(open: &'static str, close: &'static str) -> Paint {
         Paint { open, close }

@@ -7,6 +7,7 @@
 //!   `util.inspect` notation, as `pm2 prettylist` prints it; [`inspect`] for any JSON value.
 //! - [`human_bytes`] / [`human_duration`]: PM2's `12.3mb` and `5m`.
 //! - [`conf`]: `pm2 get` / `pm2 set`'s listing of module_conf.json.
+//! - [`host_line`]: the host line under the table while `pm2:sysmonit` is on.
 //!
 //! Every function returns text without a trailing newline and never touches the terminal:
 //! callers decide on colours (`color`) and the current time (`now_ms`, ms since the epoch).
@@ -15,6 +16,7 @@ mod boxes;
 mod color;
 pub mod conf;
 mod describe;
+mod host;
 mod inspect;
 mod jlist;
 mod list;
@@ -25,6 +27,7 @@ mod table;
 mod units;
 
 pub use describe::{describe, divergent_env};
+pub use host::{host_line, this_host};
 pub use inspect::inspect;
 pub use jlist::{jlist, prettylist};
 pub use list::{list, ListStyle};
