@@ -152,9 +152,19 @@ fn sysmonit_adds_the_host_line_to_ls_and_leaves_jlist_alone() {
         assert!(line.contains(part), "{part:?} missing from {line:?}");
     }
     let after = pm2.jlist();
+    let keys = |p: &Value| -> Vec<String> {
+        p.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
     assert_eq!(after.len(), before.len());
     assert_eq!(after[0]["name"], "nap");
-    assert!(after[0].get("host").is_none());
+    assert_eq!(
+        keys(&after[0]),
+        keys(&before[0]),
+        "the same fields as before"
+    );
+    assert_eq!(keys(&after[0]["pm2_env"]), keys(&before[0]["pm2_env"]));
     // Stored as PM2 stores it, and `pm2 get` shows it.
     let conf: Value =
         serde_json::from_str(&read(&pm2.home().join("module_conf.json"))).expect("json");

@@ -123,9 +123,7 @@ impl MonitorState {
         let Ok(watched) = ractor::call_t!(registry, RegistryMsg::Watched, 2000) else {
             return;
         };
-        if watched.is_empty() {
-            return;
-        }
+        // An empty round still ends: the files of processes that went away are closed.
         let hz = procfs::ticks_per_second();
         let page = procfs::page_size();
         self.cpu.begin_round();
@@ -150,7 +148,9 @@ impl MonitorState {
         }
         self.cpu.end_round();
         self.walker.end_round();
-        registry.cast(RegistryMsg::Metrics(metrics)).ok();
+        if !metrics.is_empty() {
+            registry.cast(RegistryMsg::Metrics(metrics)).ok();
+        }
     }
 
     /// Restarts a process over its memory limit the way `pm2 restart <id>` does
