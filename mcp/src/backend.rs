@@ -6,7 +6,7 @@
 //! `$PM2_HOME/rpc.sock` into the root actor, so the tools never reach into the tree and
 //! `pm2 ls` from a shell sees what the agent started.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use pm2_protocol::{Home, Request, Response};
 use pm2_runtime::embedded::Embedded;
@@ -15,11 +15,16 @@ use tokio::sync::Mutex;
 use crate::client::Client;
 use crate::log;
 
+/// Idle connections kept for the next requests (each costs one socket in the daemon).
+const POOL_SIZE: usize = 4;
+
 /// The way to the tree, shared by every session of the server.
 #[derive(Clone)]
 pub struct Backend {
     home: Home,
     hosted: Option<Arc<Mutex<Option<Embedded>>>>,
+    /// Connections that answered their last request, reused to skip connect and handshake.
+    idle: Arc<std::sync::Mutex<Vec<Client>>>,
 }
 
 impl Backend {
@@ -28,6 +33,7 @@ impl Backend {
         Backend {
             home,
             hosted: in_process.then(|| Arc::new(Mutex::new(None))),
+            idle: Arc::default(),
         }
     }
 
@@ -54,12 +60,34 @@ impl Backend {
         Client::connect(&self.home, false).await
     }
 
-    /// One request, one response; the tree's refusals become `Err`.
+    /// One request, one response; the tree's refusals become `Err`. A connection that
+    /// answered goes back to the pool for the next request.
     pub async fn ask(&self, request: Request) -> Result<Response, String> {
-        match self.connect().await?.request(request).await? {
+        let mut client = match self.pooled() {
+            Some(client) => client,
+            None => self.connect().await?,
+        };
+        let response = client.request(request).await?;
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < POOL_SIZE {
+            idle.push(client);
+        }
+        match response {
             Response::Error(e) => Err(e),
             response => Ok(response),
         }
+    }
+
+    /// An idle connection whose tree is still there (hosted trees are re-hosted through
+    /// `connect` once killed, so a pooled connection to a dead one is dropped here).
+    fn pooled(&self) -> Option<Client> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        while let Some(client) = idle.pop() {
+            if client.is_open() {
+                return Some(client);
+            }
+        }
+        None
     }
 
     /// Stops the hosted tree and its apps (the server is exiting); a daemon is left alone.

@@ -65,6 +65,19 @@ impl Client {
         }
     }
 
+    /// Whether the daemon is still at the other end: nothing to read and no end of stream
+    /// (a pooled connection whose daemon went away reads as closed).
+    pub fn is_open(&self) -> bool {
+        if !self.framed.read_buffer().is_empty() {
+            return false; // a frame nobody asked for: do not trust this conversation
+        }
+        let mut probe = [0u8; 1];
+        matches!(
+            self.framed.get_ref().try_read(&mut probe),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+        )
+    }
+
     /// Sends one request and waits for its response.
     pub async fn request(&mut self, request: Request) -> Result<Response, String> {
         self.framed
