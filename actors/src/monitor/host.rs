@@ -1,14 +1,17 @@
 //! Host vitals (`pm2 set pm2:sysmonit true`): the machine's cpu, memory, load, disk and
-//! network figures, read from five `/proc` files once a second while the setting is on.
+//! network figures, sampled once a second while the setting is on.
 //!
-//! Throughputs are differences between two readings of the kernel's counters, so the first
-//! sample after turning sysmonit on has cpu since boot and zero rates. The parsers are
-//! pure functions of the files' text, tested on fixed samples.
+//! cpu, memory and load come from sysinfo (one `System` kept between samples, refreshing
+//! only those); disk and network throughput, which sysinfo does not measure per machine,
+//! from `/proc/diskstats` and `/proc/net/dev`. Throughputs are differences between two
+//! readings of the kernel's counters, so the first sample after turning sysmonit on has
+//! zero rates. The parsers are pure functions of the files' text, tested on fixed samples.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use pm2_protocol::HostVitals;
+use sysinfo::{MemoryRefreshKind, System};
 
 use super::files::{ProcFile, ProcFiles};
 
@@ -18,20 +21,9 @@ const DISKS_EVERY: Duration = Duration::from_secs(60);
 /// Bytes in a sector of `/proc/diskstats` (always 512, whatever the disk's own sector).
 const SECTOR: u64 = 512;
 
-/// CPU time of the whole machine from the `cpu` line of `/proc/stat`, in ticks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CpuTimes {
-    /// Ticks spent doing anything but idling or waiting for I/O.
-    pub busy: u64,
-    /// All ticks.
-    pub total: u64,
-}
-
 /// Cumulative counters, the base of the rates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counters {
-    /// The machine's cpu times.
-    pub cpu: CpuTimes,
     /// Bytes read from whole disks since boot.
     pub disk_read: u64,
     /// Bytes written to whole disks since boot.
@@ -42,57 +34,6 @@ pub struct Counters {
     pub net_tx: u64,
     /// When these were read.
     pub at: Instant,
-}
-
-/// The machine's cpu times and the number of CPUs (`cpuN` lines) from `/proc/stat`.
-pub fn parse_cpu(stat: &str) -> Option<(CpuTimes, u32)> {
-    let mut lines = stat.lines();
-    let first = lines.next()?;
-    let values: Vec<u64> = first
-        .strip_prefix("cpu ")?
-        .split_ascii_whitespace()
-        .map(str::parse)
-        .collect::<Result<_, _>>()
-        .ok()?;
-    // user nice system idle iowait irq softirq steal (guest time is inside user already).
-    let total: u64 = values.iter().take(8).sum();
-    let idle = values.get(3)? + values.get(4).copied().unwrap_or(0);
-    let cpus = lines
-        .take_while(|l| l.starts_with("cpu"))
-        .filter(|l| l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
-        .count();
-    let cpus = u32::try_from(cpus.max(1)).unwrap_or(1);
-    Some((
-        CpuTimes {
-            busy: total.saturating_sub(idle),
-            total,
-        },
-        cpus,
-    ))
-}
-
-/// Memory in use (total minus available) and total, in bytes, from `/proc/meminfo`.
-pub fn parse_meminfo(text: &str) -> Option<(u64, u64)> {
-    let kb = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-            .and_then(|rest| rest.split_ascii_whitespace().next()?.parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-    };
-    let total = kb("MemTotal")?;
-    // Kernels before 3.14 have no MemAvailable: free memory is the nearest figure.
-    let available = kb("MemAvailable").or_else(|| kb("MemFree"))?;
-    Some((total.saturating_sub(available), total))
-}
-
-/// The 1, 5 and 15 minute load averages from `/proc/loadavg`.
-pub fn parse_loadavg(text: &str) -> Option<[f64; 3]> {
-    let mut words = text.split_ascii_whitespace().map(str::parse::<f64>);
-    Some([
-        words.next()?.ok()?,
-        words.next()?.ok()?,
-        words.next()?.ok()?,
-    ])
 }
 
 /// Bytes read and written by the devices `is_disk` accepts, from `/proc/diskstats`.
@@ -149,37 +90,24 @@ fn rate(before: u64, after: u64, seconds: f64) -> u64 {
     (after.saturating_sub(before) as f64 / seconds).round() as u64
 }
 
-/// Cpu use in percent between two readings, one decimal.
-fn cpu_percent(before: CpuTimes, after: CpuTimes) -> f32 {
-    let total = after.total.saturating_sub(before.total);
-    if total == 0 {
-        return 0.0;
-    }
-    let busy = after.busy.saturating_sub(before.busy).min(total);
-    ((busy as f64 * 1000.0 / total as f64).round() / 10.0) as f32
-}
-
 /// The rates between `before` (none for the first sample) and `now`.
-pub fn rates(before: Option<&Counters>, now: &Counters) -> (f32, [u64; 4]) {
+pub fn rates(before: Option<&Counters>, now: &Counters) -> [u64; 4] {
     let Some(before) = before else {
-        return (cpu_percent(CpuTimes::default(), now.cpu), [0; 4]);
+        return [0; 4];
     };
     let seconds = now.at.saturating_duration_since(before.at).as_secs_f64();
-    (
-        cpu_percent(before.cpu, now.cpu),
-        [
-            rate(before.disk_read, now.disk_read, seconds),
-            rate(before.disk_write, now.disk_write, seconds),
-            rate(before.net_rx, now.net_rx, seconds),
-            rate(before.net_tx, now.net_tx, seconds),
-        ],
-    )
+    [
+        rate(before.disk_read, now.disk_read, seconds),
+        rate(before.disk_write, now.disk_write, seconds),
+        rate(before.net_rx, now.net_rx, seconds),
+        rate(before.net_tx, now.net_tx, seconds),
+    ]
 }
 
-/// Takes host samples, keeping the previous counters, the set of whole disks and the five
-/// files open.
-#[derive(Debug)]
+/// Takes host samples, keeping sysinfo's view (its cpu baseline), the previous counters,
+/// the set of whole disks and the two files open.
 pub struct HostSampler {
+    system: Option<System>,
     previous: Option<Counters>,
     disks: HashSet<String>,
     disks_read_at: Option<Instant>,
@@ -190,10 +118,11 @@ pub struct HostSampler {
 impl Default for HostSampler {
     fn default() -> HostSampler {
         HostSampler {
+            system: System::new().ok(),
             previous: None,
             disks: HashSet::new(),
             disks_read_at: None,
-            files: ProcFiles::new(5),
+            files: ProcFiles::new(2),
             buf: Vec::new(),
         }
     }
@@ -209,9 +138,18 @@ impl HostSampler {
             self.disks = whole_disks();
             self.disks_read_at = Some(now);
         }
-        let (cpu, cpus) = parse_cpu(self.read("/proc/stat")?)?;
-        let (mem_used, mem_total) = parse_meminfo(self.read("/proc/meminfo")?)?;
-        let load = self.read("/proc/loadavg").and_then(parse_loadavg);
+        let system = self.system.as_mut()?;
+        system.refresh_cpu_usage();
+        system.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
+        let mem_total = system.total_memory();
+        if mem_total == 0 {
+            return None; // nothing readable: /proc hidden
+        }
+        let (mem_used, cpus) = (system.used_memory(), system.cpus().len());
+        let cpu_percent = (system.global_cpu_usage() * 10.0).round() / 10.0;
+        let load = System::load_average()
+            .map(|l| [l.one, l.five, l.fifteen])
+            .unwrap_or_default();
         let disks = std::mem::take(&mut self.disks);
         let (disk_read, disk_write) = self
             .read("/proc/diskstats")
@@ -223,22 +161,22 @@ impl HostSampler {
             .map(parse_net_dev)
             .unwrap_or_default();
         let counters = Counters {
-            cpu,
             disk_read,
             disk_write,
             net_rx,
             net_tx,
             at: now,
         };
-        let (cpu_percent, [disk_read_bps, disk_write_bps, net_rx_bps, net_tx_bps]) =
+        let [disk_read_bps, disk_write_bps, net_rx_bps, net_tx_bps] =
             rates(self.previous.as_ref(), &counters);
+
         self.previous = Some(counters);
         Some(HostVitals {
-            cpus,
-            cpu_percent,
+            cpus: u32::try_from(cpus.max(1)).unwrap_or(1),
+            cpu_percent: cpu_percent.clamp(0.0, 100.0),
             mem_used,
             mem_total,
-            load: load.unwrap_or_default(),
+            load,
             disk_read_bps,
             disk_write_bps,
             net_rx_bps,

@@ -1,19 +1,7 @@
-//! The host parsers on fixed samples of each `/proc` file, and the rates between readings.
+//! The disk and network parsers on fixed samples of their `/proc` files, the rates between
+//! readings, and a real sample of this machine (sysinfo's part included).
 
 use super::*;
-
-const STAT: &str = "cpu  941071 0 203026 915150 8039 0 22054 336 0 0
-cpu0 458990 0 99187 473549 2293 0 10585 165 0 0
-cpu1 482081 0 103839 441601 5746 0 11468 171 0 0
-intr 123 0 0
-ctxt 99
-";
-
-const MEMINFO: &str = "MemTotal:       24683656 kB
-MemFree:         5238960 kB
-MemAvailable:   23441596 kB
-Buffers:          181136 kB
-";
 
 const DISKSTATS: &str = "   7       0 loop0 10 0 80 0 0 0 0 0 0 0 0 0 0 0 0 0 0
  254       0 vda 1984533 36376 89995930 2564634 174994 283519 216934728 1156617 0 176548
@@ -27,37 +15,6 @@ const NET_DEV: &str = "Inter-|   Receive                                        
   eth0: 265536466   13902    0    0    0     0          0         0  1040800    8629    0    0    0     0       0          0
   eth1:1000 1 0 0 0 0 0 0 2000 2 0 0 0 0 0 0
 ";
-
-#[test]
-fn cpu_times_and_count_come_from_proc_stat() {
-    let (times, cpus) = parse_cpu(STAT).unwrap();
-    assert_eq!(cpus, 2);
-    let total = 941071 + 203026 + 915150 + 8039 + 22054 + 336;
-    assert_eq!(times.total, total);
-    assert_eq!(times.busy, total - 915150 - 8039);
-    assert_eq!(parse_cpu("intr 1 2\n"), None);
-    assert_eq!(parse_cpu(""), None);
-}
-
-#[test]
-fn memory_used_is_total_minus_available() {
-    let (used, total) = parse_meminfo(MEMINFO).unwrap();
-    assert_eq!(total, 24683656 * 1024);
-    assert_eq!(used, (24683656 - 23441596) * 1024);
-    let old_kernel = "MemTotal: 100 kB\nMemFree: 40 kB\n";
-    assert_eq!(parse_meminfo(old_kernel), Some((60 * 1024, 100 * 1024)));
-    assert_eq!(parse_meminfo("nothing here"), None);
-}
-
-#[test]
-fn load_averages_are_the_first_three_numbers() {
-    assert_eq!(
-        parse_loadavg("2.83 3.18 2.90 4/250 29177\n"),
-        Some([2.83, 3.18, 2.90])
-    );
-    assert_eq!(parse_loadavg("2.83"), None);
-    assert_eq!(parse_loadavg("a b c"), None);
-}
 
 #[test]
 fn only_whole_disks_count_and_sectors_are_512_bytes() {
@@ -74,9 +31,8 @@ fn network_skips_loopback_and_headers() {
     assert_eq!(parse_net_dev(""), (0, 0));
 }
 
-fn counters(at: Instant, busy: u64, total: u64, bytes: u64) -> Counters {
+fn counters(at: Instant, bytes: u64) -> Counters {
     Counters {
-        cpu: CpuTimes { busy, total },
         disk_read: bytes,
         disk_write: bytes * 2,
         net_rx: bytes * 3,
@@ -88,27 +44,26 @@ fn counters(at: Instant, busy: u64, total: u64, bytes: u64) -> Counters {
 #[test]
 fn rates_are_differences_per_second() {
     let start = Instant::now();
-    let before = counters(start, 100, 1000, 1000);
-    let after = counters(start + Duration::from_secs(2), 150, 1200, 3000);
-    let (cpu, [dr, dw, rx, tx]) = rates(Some(&before), &after);
-    assert_eq!(cpu, 25.0);
+    let before = counters(start, 1000);
+    let after = counters(start + Duration::from_secs(2), 3000);
+    let [dr, dw, rx, tx] = rates(Some(&before), &after);
     assert_eq!((dr, dw, rx, tx), (1000, 2000, 3000, 4000));
 }
 
 #[test]
-fn the_first_sample_has_cpu_since_boot_and_no_rates() {
-    let now = counters(Instant::now(), 250, 1000, 5000);
-    assert_eq!(rates(None, &now), (25.0, [0; 4]));
+fn the_first_sample_has_no_rates() {
+    let now = counters(Instant::now(), 5000);
+    assert_eq!(rates(None, &now), [0; 4]);
 }
 
 #[test]
 fn counters_that_go_back_or_no_time_give_zero_not_a_panic() {
     let start = Instant::now();
-    let before = counters(start, 500, 1000, 9000);
-    let after = counters(start + Duration::from_secs(1), 400, 900, 10);
-    assert_eq!(rates(Some(&before), &after), (0.0, [0; 4]));
-    let same_time = counters(start, 600, 1100, 10_000);
-    assert_eq!(rates(Some(&before), &same_time).1, [0; 4]);
+    let before = counters(start, 9000);
+    let after = counters(start + Duration::from_secs(1), 10);
+    assert_eq!(rates(Some(&before), &after), [0; 4]);
+    let same_time = counters(start, 10_000);
+    assert_eq!(rates(Some(&before), &same_time), [0; 4]);
 }
 
 #[test]

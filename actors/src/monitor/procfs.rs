@@ -1,9 +1,9 @@
 //! What the Monitor reads of a process in `/proc`, and the units it is counted in.
 //!
-//! sysinfo did this job with about seventeen system calls per process each second
-//! (directory scans, `statx`, `lseek`, two files per process); with fifty idle apps that
-//! alone was most of the daemon's idle CPU. Everything a process figure needs is in
-//! `/proc/<pid>/stat` (read through [`super::files`]), and the parsers here are pure so
+//! sysinfo's process refresh did this job with about seventeen system calls per process each
+//! second (directory scans, `statx`, `lseek`, two files per process); with fifty idle apps
+//! that alone was most of the daemon's idle CPU (sysinfo still samples the host, see
+//! [`super::host`]). Everything a process figure needs is in `/proc/<pid>/stat` (read through [`super::files`]), and the parsers here are pure so
 //! they are tested on fixed text.
 
 use std::sync::OnceLock;

@@ -341,11 +341,11 @@ pub fn dns_label(name: &str) -> String {
 /// A memory size the way Kubernetes and compose like it: `150Mi`-style when whole.
 fn memory_units(bytes: u64, kib: &str, mib: &str, gib: &str, plain: &str) -> String {
     const K: u64 = 1024;
-    if bytes >= K * K * K && bytes % (K * K * K) == 0 {
+    if bytes >= K * K * K && bytes.is_multiple_of(K * K * K) {
         format!("{}{gib}", bytes / (K * K * K))
-    } else if bytes >= K * K && bytes % (K * K) == 0 {
+    } else if bytes >= K * K && bytes.is_multiple_of(K * K) {
         format!("{}{mib}", bytes / (K * K))
-    } else if bytes >= K && bytes % K == 0 {
+    } else if bytes >= K && bytes.is_multiple_of(K) {
         format!("{}{kib}", bytes / K)
     } else {
         format!("{bytes}{plain}")
