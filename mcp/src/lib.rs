@@ -40,6 +40,7 @@ pub use server::Pm2Mcp;
 
 /// Entry point of `pm2-mcp`; returns the process exit code.
 pub fn main_entry() -> i32 {
+    one_malloc_arena();
     let env = |name: &str| std::env::var(name).ok();
     let config = match Config::load(std::env::args_os(), &env) {
         Ok(config) => config,
@@ -77,6 +78,16 @@ pub fn main_entry() -> i32 {
             log::error(&e);
             1
         }
+    }
+}
+
+/// glibc gives every thread that allocates its own arena; this server allocates little, so
+/// one arena is enough and keeps its resident memory about a megabyte smaller.
+fn one_malloc_arena() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: called first in main, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
