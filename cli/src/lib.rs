@@ -63,7 +63,7 @@ pub fn main_entry() -> i32 {
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => 0,
         Err(e) => {
-            output::error(format!("{e:#}"));
+            output::failure(&e);
             1
         }
     }

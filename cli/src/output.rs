@@ -49,6 +49,28 @@ pub fn error(message: impl std::fmt::Display) {
     eprintln!("[PM2][ERROR] {message}");
 }
 
+/// A failure whose line is printed on stderr as it is, for PM2's lines that are not
+/// `[PM2][ERROR] ...` (`[PM2][WARN] No process found`, `[PM2][WARN] x doesn't exist`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verbatim(pub String);
+
+impl std::fmt::Display for Verbatim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Verbatim {}
+
+/// Prints the one line of a failed command: a [`Verbatim`] as it is, anything else as
+/// `[PM2][ERROR] message`.
+pub fn failure(error: &anyhow::Error) {
+    match error.downcast_ref::<Verbatim>() {
+        Some(line) => eprintln!("{line}"),
+        None => self::error(format!("{error:#}")),
+    }
+}
+
 /// Prints one line on stdout. A closed stdout (`pm2 jlist | head`) ends the command quietly,
 /// as it does for other Unix tools, instead of a panic.
 pub fn emit(text: &str) {

@@ -1,4 +1,10 @@
 //! Targets: how a user names processes on the command line (`0`, `api`, `all`, `/^api-/`).
+//!
+//! The words are read as PM2's `_operate` reads them: `all`; a number, which is an app
+//! name or a namespace when one is called that and a process id otherwise; `/regex/`,
+//! matched against app names; else an app name, or a namespace when no app has that name.
+//! Ecosystem files are read by the frontends (they hold the file), which send the names of
+//! the file's apps.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,12 +13,15 @@ use serde::{Deserialize, Serialize};
 pub enum Target {
     /// Every process.
     All,
-    /// One process by `pm_id`.
+    /// One process by `pm_id`, strictly: what the daemon and frontends use internally.
     Id(u32),
     /// Every process of this app name, or of this namespace.
     Name(String),
     /// Every process whose name matches this regular expression (`/^api-/`).
     Regex(String),
+    /// A number as a user typed it (`pm2 stop 3`): the processes of the app, or else of the
+    /// namespace, called `3` when there is one, else the process with id 3 (PM2's order).
+    Number(u32),
 }
 
 impl Target {
@@ -21,13 +30,26 @@ impl Target {
         if word == "all" {
             return Target::All;
         }
-        if let Ok(id) = word.parse::<u32>() {
-            return Target::Id(id);
+        if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(id) = word.parse::<u32>() {
+                return Target::Number(id);
+            }
         }
-        if word.len() >= 2 && word.starts_with('/') && word.ends_with('/') {
-            return Target::Regex(word[1..word.len() - 1].to_string());
+        if let Some(pattern) = Target::regex_of(word) {
+            return Target::Regex(pattern.to_string());
         }
         Target::Name(word.to_string())
+    }
+
+    /// The pattern of a `/regex/` word: between the first and the last slash.
+    fn regex_of(word: &str) -> Option<&str> {
+        word.strip_prefix('/')?.strip_suffix('/')
+    }
+
+    /// Whether matching nothing is PM2's "No process found" (`all`, a regex) rather than an
+    /// unknown name or id.
+    pub fn is_pattern(&self) -> bool {
+        matches!(self, Target::All | Target::Regex(_))
     }
 }
 
@@ -35,7 +57,7 @@ impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Target::All => f.write_str("all"),
-            Target::Id(id) => write!(f, "{id}"),
+            Target::Id(id) | Target::Number(id) => write!(f, "{id}"),
             Target::Name(name) => f.write_str(name),
             Target::Regex(re) => write!(f, "/{re}/"),
         }
@@ -49,9 +71,36 @@ mod tests {
     #[test]
     fn words_become_targets_as_in_pm2() {
         assert_eq!(Target::parse("all"), Target::All);
-        assert_eq!(Target::parse("3"), Target::Id(3));
+        assert_eq!(Target::parse("3"), Target::Number(3));
+        assert_eq!(Target::parse("007"), Target::Number(7));
         assert_eq!(Target::parse("/^api-/"), Target::Regex("^api-".into()));
+        assert_eq!(Target::parse("/a/b/"), Target::Regex("a/b".into()));
+        assert_eq!(Target::parse("//"), Target::Regex(String::new()));
         assert_eq!(Target::parse("api"), Target::Name("api".into()));
         assert_eq!(Target::parse("/"), Target::Name("/".into()));
+        assert_eq!(Target::parse("/api"), Target::Name("/api".into()));
+        assert_eq!(Target::parse("-1"), Target::Name("-1".into()));
+        assert_eq!(Target::parse("+1"), Target::Name("+1".into()));
+        assert_eq!(Target::parse("1e3"), Target::Name("1e3".into()));
+        assert_eq!(
+            Target::parse("99999999999"),
+            Target::Name("99999999999".into())
+        );
+        assert_eq!(Target::parse("All"), Target::Name("All".into()));
+    }
+
+    #[test]
+    fn targets_print_as_typed() {
+        for word in ["all", "3", "/^api-/", "api"] {
+            assert_eq!(Target::parse(word).to_string(), word);
+        }
+    }
+
+    #[test]
+    fn only_all_and_regexes_are_patterns() {
+        assert!(Target::All.is_pattern());
+        assert!(Target::parse("/x/").is_pattern());
+        assert!(!Target::parse("x").is_pattern());
+        assert!(!Target::parse("1").is_pattern());
     }
 }

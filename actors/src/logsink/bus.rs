@@ -55,6 +55,9 @@ enum Compiled {
     Id(u32),
     Name(String),
     Regex(regex::Regex),
+    /// A typed number: the app or namespace of that name, or the id (a line cannot tell
+    /// which one the table would pick, so either matches).
+    Number(u32, String),
 }
 
 impl LineFilter {
@@ -67,6 +70,7 @@ impl LineFilter {
                     Target::All => Compiled::All,
                     Target::Id(id) => Compiled::Id(*id),
                     Target::Name(name) => Compiled::Name(name.clone()),
+                    Target::Number(n) => Compiled::Number(*n, n.to_string()),
                     Target::Regex(pattern) => Compiled::Regex(
                         regex::Regex::new(pattern)
                             .map_err(|e| format!("invalid regular expression /{pattern}/: {e}"))?,
@@ -85,6 +89,9 @@ impl LineFilter {
                 Compiled::Id(id) => *id == line.pm_id,
                 Compiled::Name(name) => *name == line.name || *name == line.namespace,
                 Compiled::Regex(re) => re.is_match(&line.name),
+                Compiled::Number(id, name) => {
+                    *id == line.pm_id || *name == line.name || *name == line.namespace
+                }
             })
     }
 }
@@ -121,6 +128,9 @@ mod tests {
             .unwrap()
             .matches(&line(9, "any", "default")));
         assert!(LineFilter::new(&[Target::Regex("(".into())]).is_err());
+        let n = LineFilter::new(&[Target::Number(3)]).unwrap();
+        assert!(n.matches(&line(3, "web", "default")) && n.matches(&line(1, "3", "default")));
+        assert!(!n.matches(&line(1, "web", "default")));
     }
 
     #[tokio::test]

@@ -133,22 +133,14 @@ impl Table {
         for target in targets {
             let matched: Vec<u32> = match target {
                 Target::All => self.rows.keys().copied().collect(),
-                Target::Id(id) => self.rows.get(id).map(|r| r.pm_id).into_iter().collect(),
-                Target::Name(name) => {
-                    let by_name: Vec<u32> = self
-                        .rows
-                        .values()
-                        .filter(|r| &r.spec.name == name)
-                        .map(|r| r.pm_id)
-                        .collect();
-                    if by_name.is_empty() {
-                        self.rows
-                            .values()
-                            .filter(|r| &r.spec.namespace == name)
-                            .map(|r| r.pm_id)
-                            .collect()
+                Target::Id(id) => self.by_id(*id),
+                Target::Name(name) => self.by_name(name),
+                Target::Number(n) => {
+                    let named = self.by_name(&n.to_string());
+                    if named.is_empty() {
+                        self.by_id(*n)
                     } else {
-                        by_name
+                        named
                     }
                 }
                 Target::Regex(pattern) => {
@@ -162,10 +154,7 @@ impl Table {
                 }
             };
             if matched.is_empty() && !allow_empty && !matches!(target, Target::All) {
-                return Err(match target {
-                    Target::Id(id) => format!("Process {id} not found"),
-                    other => format!("Process or Namespace {other} not found"),
-                });
+                return Err(not_found(target));
             }
             ids.extend(matched);
         }
@@ -173,6 +162,36 @@ impl Table {
             .iter()
             .filter_map(|id| self.rows.get(id).cloned())
             .collect())
+    }
+
+    fn by_id(&self, id: u32) -> Vec<u32> {
+        self.rows.get(&id).map(|r| r.pm_id).into_iter().collect()
+    }
+
+    /// The processes of the app `name`, or else of the namespace `name` (PM2's order).
+    fn by_name(&self, name: &str) -> Vec<u32> {
+        let of = |pick: fn(&ProcessInfo) -> &str| -> Vec<u32> {
+            self.rows
+                .values()
+                .filter(|r| pick(r) == name)
+                .map(|r| r.pm_id)
+                .collect()
+        };
+        let by_name = of(|r| &r.spec.name);
+        if by_name.is_empty() {
+            of(|r| &r.spec.namespace)
+        } else {
+            by_name
+        }
+    }
+}
+
+/// PM2's words for a target that names nothing.
+fn not_found(target: &Target) -> String {
+    match target {
+        Target::Id(id) | Target::Number(id) => format!("Process {id} not found"),
+        Target::Regex(_) => format!("No process found matching {target}"),
+        other => format!("Process or Namespace {other} not found"),
     }
 }
 
@@ -234,5 +253,82 @@ mod tests {
         assert_eq!(both.map(|r| r.len()), Ok(1));
         assert!(table.resolve(&[Target::Name("b".into())], false).is_err());
         assert_eq!(table.resolve(&[Target::Name("b".into())], true), Ok(vec![]));
+    }
+
+    fn named(pm_id: u32, name: &str, namespace: &str) -> ProcessInfo {
+        let mut info = row(pm_id);
+        info.spec.name = name.into();
+        info.spec.namespace = namespace.into();
+        info
+    }
+
+    fn ids(table: &Table, words: &[&str]) -> Result<Vec<u32>, String> {
+        let targets: Vec<Target> = words.iter().map(|w| Target::parse(w)).collect();
+        table
+            .resolve(&targets, false)
+            .map(|rows| rows.iter().map(|r| r.pm_id).collect())
+    }
+
+    fn sample() -> Table {
+        let mut table = Table::default();
+        for (id, name, ns) in [
+            (0, "api-1", "back"),
+            (1, "api-2", "back"),
+            (2, "web", "front"),
+            (3, "7", "default"),
+            (4, "worker", "5"),
+            (5, "worker", "5"),
+            (7, "mailer", "default"),
+        ] {
+            table.update(named(id, name, ns));
+        }
+        table
+    }
+
+    #[test]
+    fn words_resolve_as_pm2_operates_on_them() {
+        let table = sample();
+        assert_eq!(ids(&table, &["all"]), Ok(vec![0, 1, 2, 3, 4, 5, 7]));
+        assert_eq!(ids(&table, &["web"]), Ok(vec![2]));
+        assert_eq!(ids(&table, &["back"]), Ok(vec![0, 1]), "a namespace");
+        assert_eq!(
+            ids(&table, &["/^api-/"]),
+            Ok(vec![0, 1]),
+            "a regex on names"
+        );
+        assert_eq!(ids(&table, &["/er$/"]), Ok(vec![4, 5, 7]));
+        assert_eq!(ids(&table, &["2"]), Ok(vec![2]), "an id");
+        assert_eq!(ids(&table, &["web", "2", "0"]), Ok(vec![0, 2]), "each once");
+    }
+
+    #[test]
+    fn a_number_is_an_app_name_then_a_namespace_then_an_id() {
+        let table = sample();
+        assert_eq!(
+            ids(&table, &["7"]),
+            Ok(vec![3]),
+            "the app called 7, not id 7"
+        );
+        assert_eq!(ids(&table, &["5"]), Ok(vec![4, 5]), "the namespace 5");
+        let strict = table.resolve(&[Target::Id(7)], false).unwrap();
+        assert_eq!(strict[0].pm_id, 7, "Target::Id is always the id");
+    }
+
+    #[test]
+    fn targets_that_name_nothing_are_errors_naming_them() {
+        let table = sample();
+        assert_eq!(
+            ids(&table, &["web", "nope"]),
+            Err("Process or Namespace nope not found".into())
+        );
+        assert_eq!(ids(&table, &["42"]), Err("Process 42 not found".into()));
+        assert_eq!(
+            ids(&table, &["/^zz/"]),
+            Err("No process found matching /^zz/".into())
+        );
+        assert!(ids(&table, &["/(/"])
+            .unwrap_err()
+            .contains("invalid regular expression"));
+        assert_eq!(ids(&Table::default(), &["all"]), Ok(vec![]));
     }
 }

@@ -28,7 +28,11 @@ struct Tailed {
 /// `pm2 logs [target]`.
 pub async fn logs(ctx: &Context, args: LogsArgs) -> Result<()> {
     let id = args.target.clone().unwrap_or_else(|| "all".into());
-    let target = Target::parse(&id);
+    // A target word as everywhere (an ecosystem file: its apps).
+    let targets = super::targets::flatten(&super::targets::read(std::slice::from_ref(&id), None)?);
+    if targets.is_empty() {
+        anyhow::bail!("{id}: no app to follow");
+    }
     let exclusive = match (args.out, args.err) {
         (true, false) => Some(LogStream::Out),
         (false, true) => Some(LogStream::Err),
@@ -63,7 +67,7 @@ pub async fn logs(ctx: &Context, args: LogsArgs) -> Result<()> {
             ask(
                 &mut client,
                 Request::Describe {
-                    targets: vec![target.clone()],
+                    targets: targets.clone(),
                     allow_empty: true,
                 },
             )
@@ -88,10 +92,10 @@ pub async fn logs(ctx: &Context, args: LogsArgs) -> Result<()> {
     if args.nostream {
         return Ok(());
     }
-    let targets = if matches!(target, Target::All) {
+    let targets = if targets == [Target::All] {
         Vec::new()
     } else {
-        vec![target]
+        targets
     };
     client.subscribe(targets).await?;
     let stdout = std::io::stdout();
@@ -179,22 +183,28 @@ fn print_tails(writer: &LineWriter, files: &[Tailed], lines: usize) -> Result<()
     Ok(())
 }
 
-/// `pm2 flush [targets]`.
+/// `pm2 flush [targets]`: empties the files, with PM2's `Flushing:` block per process.
 pub async fn flush(ctx: &Context, words: Vec<String>) -> Result<()> {
-    let mut client = ctx.client().await?;
+    let targets = super::targets::flatten(&super::targets::read(&words, None)?);
     let all = words.is_empty();
-    let targets = words.iter().map(|w| Target::parse(w)).collect();
+    if !all && targets.is_empty() {
+        anyhow::bail!("{}: no app to flush", words.join(" "));
+    }
+    let mut client = ctx.client().await?;
     let flushed = processes(ask(&mut client, Request::Flush { targets }).await?)?;
     if all {
         ctx.printer
             .info(format!("Flushing {}", ctx.home.daemon_log().display()));
     }
-    ctx.printer.info("Flushing:");
     for p in &flushed {
-        for path in [&p.out_log, &p.err_log, &p.combined_log]
-            .into_iter()
-            .flatten()
-        {
+        ctx.printer.info("Flushing:");
+        // PM2 lists the combined log last when flushing everything, first otherwise.
+        let files = if all {
+            [&p.out_log, &p.err_log, &p.combined_log]
+        } else {
+            [&p.combined_log, &p.out_log, &p.err_log]
+        };
+        for path in files.into_iter().flatten() {
             ctx.printer.info(path.display());
         }
     }

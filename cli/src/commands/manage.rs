@@ -1,96 +1,126 @@
 //! `stop`, `restart`, `reload`, `delete`, `reset`, `sendSignal`.
 
-use std::path::Path;
-
 use anyhow::Result;
-use pm2_protocol::ecosystem;
-use pm2_protocol::{Action, Request, Target};
+use pm2_protocol::{Action, ProcessInfo, Request, Target};
 
 use super::start::caller_env;
+use super::targets::{self, Word};
 use super::{ask, processes, show, Context};
 use crate::args::TargetArgs;
+use crate::client::Client;
 
-/// Reads target words: ecosystem files become the names of their apps.
-fn targets(words: &[String], only: Option<&str>) -> Result<Vec<Target>> {
-    let only: Option<Vec<&str>> =
-        only.map(|l| l.split([',', ' ']).filter(|s| !s.is_empty()).collect());
-    let mut targets = Vec::new();
-    for word in words {
-        let path = Path::new(word);
-        if ecosystem::is_ecosystem_file(path) && path.exists() {
-            for app in ecosystem::load(path)?.apps {
-                let Some(name) = app.name.or_else(|| {
-                    app.script.as_deref().and_then(|s| {
-                        Path::new(s)
-                            .file_stem()
-                            .and_then(|n| n.to_str())
-                            .map(str::to_string)
-                    })
-                }) else {
-                    continue;
+/// PM2's reminder after a restart or reload without `--update-env`.
+const IMMUTABLE: &str = "Use --update-env to update environment variables";
+
+/// Applies a lifecycle verb to each target word in turn, as PM2 does: its lines for each,
+/// then the table (not after `reload`, as PM2). The first word that names nothing stops the
+/// command with exit 1; the words before it have been acted on.
+pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> {
+    let words = targets::read(&args.targets, args.only.as_deref())?;
+    let reloads = matches!(action, Action::Restart | Action::Reload);
+    if reloads && args.env.is_some() && !words.iter().any(|w| matches!(w, Word::File { .. })) {
+        anyhow::bail!("Using --env [env] without passing the ecosystem.config.js does not work");
+    }
+    let mut client = ctx.client().await?;
+    for word in &words {
+        match word {
+            Word::File { path, .. } if reloads => {
+                // PM2 restarts the file's apps with its new settings and starts missing ones.
+                let start_args = crate::args::StartArgs {
+                    targets: vec![path.clone()],
+                    only: args.only.clone(),
+                    env: args.env.clone(),
+                    update_env: true,
+                    ..Default::default()
                 };
-                if only.as_ref().is_none_or(|o| o.contains(&name.as_str())) {
-                    targets.push(Target::Name(name));
-                }
+                let mode = if action == Action::Reload {
+                    super::start::Mode::StartOrReload
+                } else {
+                    super::start::Mode::StartOrRestart
+                };
+                super::start::ecosystem(ctx, &mut client, path, &start_args, mode).await?;
             }
-        } else {
-            targets.push(Target::parse(word));
+            Word::File { apps, .. } => file_apps(ctx, &mut client, action, apps).await?,
+            Word::Target { text, target } => {
+                if reloads && !args.update_env {
+                    ctx.printer.text(IMMUTABLE);
+                }
+                let update_env = args.update_env.then(caller_env);
+                operate(ctx, &mut client, action, text, target, update_env).await?;
+            }
         }
     }
-    Ok(targets)
-}
-
-/// Applies a lifecycle verb and prints PM2's lines and the table.
-pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> {
-    let mut client = ctx.client().await?;
-    let ecosystem_restart = matches!(action, Action::Restart | Action::Reload)
-        && args
-            .targets
-            .iter()
-            .any(|t| ecosystem::is_ecosystem_file(Path::new(t)));
-    if ecosystem_restart {
-        // PM2 restarts the apps of the file with its new settings and starts missing ones.
-        let start_args = crate::args::StartArgs {
-            targets: args.targets.clone(),
-            only: args.only.clone(),
-            env: args.env.clone(),
-            update_env: true,
-            ..Default::default()
-        };
-        let mode = if action == Action::Reload {
-            super::start::Mode::StartOrReload
-        } else {
-            super::start::Mode::StartOrRestart
-        };
-        return super::start::start(ctx, start_args, mode).await;
-    }
-    if matches!(action, Action::Restart | Action::Reload) && !args.update_env {
-        ctx.printer
-            .text("Use --update-env to update environment variables");
-    }
-    let targets = targets(&args.targets, args.only.as_deref())?;
-    let label: Vec<String> = targets.iter().map(ToString::to_string).collect();
-    ctx.printer.info(format!(
-        "Applying action {} on app [{}]",
-        action.pm2_name(),
-        label.join(", ")
-    ));
-    let done = processes(
-        ask(
-            &mut client,
-            Request::Act {
-                action,
-                targets,
-                update_env: args.update_env.then(caller_env),
-            },
-        )
-        .await?,
-    )?;
-    for p in &done {
-        ctx.printer
-            .info(format!("[{}]({}) \u{2713}", p.spec.name, p.pm_id));
+    if action == Action::Reload {
+        return Ok(());
     }
     show::print_table(ctx, &mut client).await
+}
+
+/// One target word: PM2's `_operate` (`Applying action ...`, a `✓` per process).
+async fn operate(
+    ctx: &Context,
+    client: &mut Client,
+    action: Action,
+    text: &str,
+    target: &Target,
+    update_env: Option<std::collections::BTreeMap<String, String>>,
+) -> Result<()> {
+    let found = targets::lookup(client, vec![target.clone()]).await?;
+    if found.is_empty() {
+        return Err(targets::nothing_found(text, target));
+    }
+    if action != Action::Reset {
+        ctx.printer
+            .info(targets::applying(action.pm2_name(), text, target, &found));
+    }
+    let request = Request::Act {
+        action,
+        targets: vec![target.clone()],
+        update_env,
+    };
+    for p in processes(ask(client, request).await?)? {
+        print_done(ctx, action, &p);
+    }
+    Ok(())
+}
+
+/// `stop`/`delete`/`reset` of an ecosystem file: PM2's `actionFromJson`, a `✓` per process
+/// of each app; apps of the file that are not running are skipped.
+async fn file_apps(
+    ctx: &Context,
+    client: &mut Client,
+    action: Action,
+    apps: &[String],
+) -> Result<()> {
+    for app in apps {
+        let ids: Vec<Target> = targets::lookup(client, vec![Target::Name(app.clone())])
+            .await?
+            .iter()
+            .filter(|p| &p.spec.name == app)
+            .map(|p| Target::Id(p.pm_id))
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let request = Request::Act {
+            action,
+            targets: ids,
+            update_env: None,
+        };
+        for p in processes(ask(client, request).await?)? {
+            print_done(ctx, action, &p);
+        }
+    }
+    Ok(())
+}
+
+fn print_done(ctx: &Context, action: Action, p: &ProcessInfo) {
+    if action == Action::Reset {
+        ctx.printer
+            .info(format!("Resetting meta for process id {}", p.pm_id));
+    } else {
+        ctx.printer.info(targets::done(p));
+    }
 }
 
 /// `pm2 scale <app> <number|+N|-N>`.
@@ -131,25 +161,29 @@ pub async fn scale(ctx: &Context, name: String, number: String) -> Result<()> {
     show::print_table(ctx, &mut client).await
 }
 
-/// `pm2 sendSignal <signal> <targets...>`.
+/// `pm2 sendSignal <signal> <targets...>`: PM2's two lines for each word, then the table.
 pub async fn signal(ctx: &Context, signal: String, words: Vec<String>) -> Result<()> {
+    let words = targets::read(&words, None)?;
     let mut client = ctx.client().await?;
-    let targets = targets(&words, None)?;
-    let done = processes(
-        ask(
-            &mut client,
-            Request::Signal {
-                signal: signal.clone(),
-                targets,
-            },
-        )
-        .await?,
-    )?;
-    for p in &done {
-        ctx.printer.info(format!(
-            "successfully sent signal {signal} to process id {}",
-            p.pm_id
+    for word in &words {
+        let (kind, text) = match word {
+            Word::Target {
+                text,
+                target: Target::Number(_) | Target::Id(_),
+            } => ("id", text),
+            Word::Target { text, .. } => ("name", text),
+            Word::File { path, .. } => ("name", path),
+        };
+        ctx.printer
+            .info(format!("Sending signal to process {kind} {text}"));
+        let request = Request::Signal {
+            signal: signal.clone(),
+            targets: word.targets(),
+        };
+        ask(&mut client, request).await?;
+        ctx.printer.text(format!(
+            "successfully sent signal {signal} to process {kind} {text}"
         ));
     }
-    Ok(())
+    show::print_table(ctx, &mut client).await
 }

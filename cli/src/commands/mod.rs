@@ -8,6 +8,7 @@ mod persist;
 mod show;
 mod start;
 mod startup;
+mod targets;
 mod watch;
 
 use anyhow::{bail, Result};

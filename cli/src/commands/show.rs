@@ -1,12 +1,13 @@
 //! `ls`, `jlist`, `prettylist`, `describe`, `pid`, `id`, `ping`.
 
 use anyhow::Result;
-use pm2_protocol::{Request, Response, Target};
+use pm2_protocol::{Request, Response};
 
+use super::targets::{self, Word};
 use super::{ask, processes, Context};
 use crate::args::ListArgs;
 use crate::client::Client;
-use crate::output::emit;
+use crate::output::{emit, Verbatim};
 use crate::render;
 
 fn now_ms() -> i64 {
@@ -77,22 +78,23 @@ pub async fn prettylist(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-/// `pm2 describe <targets>`.
+/// `pm2 describe <targets>`: each word in turn; one naming nothing ends the command with
+/// PM2's `[PM2][WARN] x doesn't exist` (exit 1).
 pub async fn describe(ctx: &Context, words: Vec<String>) -> Result<()> {
+    let words = targets::read(&words, None)?;
     let mut client = ctx.client().await?;
-    let targets = words.iter().map(|w| Target::parse(w)).collect();
-    let list = processes(
-        ask(
-            &mut client,
-            Request::Describe {
-                targets,
-                allow_empty: false,
-            },
-        )
-        .await?,
-    )?;
-    for p in &list {
-        emit(render::describe(p, now_ms(), ctx.printer.color).trim_end_matches('\n'));
+    for word in &words {
+        let list = targets::lookup(&mut client, word.targets()).await?;
+        if list.is_empty() {
+            let text = match word {
+                Word::Target { text, .. } => text,
+                Word::File { path, .. } => path,
+            };
+            return Err(Verbatim(format!("[PM2][WARN] {text} doesn't exist")).into());
+        }
+        for p in &list {
+            emit(render::describe(p, now_ms(), ctx.printer.color).trim_end_matches('\n'));
+        }
     }
     Ok(())
 }
@@ -101,14 +103,13 @@ async fn named(
     client: &mut Client,
     name: Option<String>,
 ) -> Result<Vec<pm2_protocol::ProcessInfo>> {
-    let request = match name {
-        Some(name) => Request::Describe {
-            targets: vec![Target::Name(name)],
-            allow_empty: true,
-        },
-        None => Request::List,
-    };
-    processes(ask(client, request).await?)
+    match name {
+        Some(name) => {
+            let words = targets::read(&[name], None)?;
+            targets::lookup(client, targets::flatten(&words)).await
+        }
+        None => processes(ask(client, Request::List).await?),
+    }
 }
 
 /// `pm2 pid [name]`: one pid per line, 0 when not running.

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context as _, Result};
 use pm2_protocol::ecosystem::{self, AppConfig, CombinedLog, Instances, ResolveContext};
 use pm2_protocol::units::{parse_duration_ms, parse_size_bytes};
-use pm2_protocol::{Action, AppSpec, Request, Target};
+use pm2_protocol::{Action, AppSpec, ProcessInfo, Request, Target};
 
-use super::{ask, processes, show, Context};
+use super::{ask, processes, show, targets, Context};
 use crate::args::StartArgs;
+use crate::client::Client;
 
 /// Which start command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,67 +34,154 @@ impl Mode {
     }
 }
 
-/// Runs a start command for each target in turn.
+/// Runs a start command for each target in turn, with PM2's lines, then the table.
 pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
     let mut client = ctx.client().await?;
     for target in &args.targets {
         let path = Path::new(target);
         if ecosystem::is_ecosystem_file(path) {
-            let apps = load_ecosystem(ctx, path, &args)?;
-            for app in &apps {
-                ctx.printer.info(starting_line(app));
-            }
-            ask(
-                &mut client,
-                Request::Start {
-                    apps,
-                    force: args.force,
-                    existing: Some(mode.on_existing()),
-                },
-            )
-            .await?;
+            ecosystem(ctx, &mut client, target, &args, mode).await?;
             continue;
         }
         if mode == Mode::Start && !path.exists() && is_app_reference(target) {
-            let existing = processes(
-                ask(
-                    &mut client,
-                    Request::Describe {
-                        targets: vec![Target::parse(target)],
-                        allow_empty: true,
-                    },
-                )
-                .await?,
-            )?;
+            let named = Target::parse(target);
+            let existing = targets::lookup(&mut client, vec![named.clone()]).await?;
             if !existing.is_empty() {
-                ask(
-                    &mut client,
-                    Request::Act {
-                        action: Action::Restart,
-                        targets: vec![Target::parse(target)],
-                        update_env: args.update_env.then(caller_env),
-                    },
-                )
-                .await?;
+                ctx.printer.info(targets::applying(
+                    Action::Restart.pm2_name(),
+                    target,
+                    &named,
+                    &existing,
+                ));
+                let request = Request::Act {
+                    action: Action::Restart,
+                    targets: vec![named],
+                    update_env: args.update_env.then(caller_env),
+                };
+                for p in processes(ask(&mut client, request).await?)? {
+                    ctx.printer.info(targets::done(&p));
+                }
                 ctx.printer.info("Process successfully started");
                 continue;
             }
         }
         let config = config_from_flags(target, &args)?;
         let spec = ecosystem::resolve(&config, &resolve_context(current_dir()?, &args, ctx))?;
-        ctx.printer.info(starting_line(&spec));
-        ask(
-            &mut client,
-            Request::Start {
-                apps: vec![spec],
-                force: args.force,
-                existing: (mode != Mode::Start).then(|| mode.on_existing()),
-            },
-        )
-        .await?;
+        script(ctx, &mut client, spec, &args, mode).await?;
     }
-    ctx.printer.info("Done.");
     show::print_table(ctx, &mut client).await
+}
+
+/// Starts one script: `Starting <path> in fork_mode (1 instance)` and `Done.`, or, when the
+/// daemon restarted the stopped app of that name and script instead, PM2's lines for that.
+async fn script(
+    ctx: &Context,
+    client: &mut Client,
+    spec: AppSpec,
+    args: &StartArgs,
+    mode: Mode,
+) -> Result<()> {
+    let name = spec.name.clone();
+    let before = same_name(client, std::slice::from_ref(&name)).await?;
+    let starting = starting_line(&spec);
+    let request = Request::Start {
+        apps: vec![spec],
+        force: args.force,
+        existing: (mode != Mode::Start).then(|| mode.on_existing()),
+    };
+    let after = processes(ask(client, request).await?)?;
+    let restarted = !after.is_empty()
+        && after
+            .iter()
+            .all(|p| before.iter().any(|b| b.pm_id == p.pm_id));
+    if !restarted {
+        ctx.printer.info(starting);
+        ctx.printer.info("Done.");
+        return Ok(());
+    }
+    let action = match mode {
+        Mode::Start => Action::Restart,
+        _ => mode.on_existing(),
+    };
+    ctx.printer.info(targets::applying(
+        action.pm2_name(),
+        &name,
+        &Target::Name(name.clone()),
+        &before,
+    ));
+    for p in &after {
+        ctx.printer.info(targets::done(p));
+    }
+    ctx.printer.info("Process successfully started");
+    Ok(())
+}
+
+/// Starts an ecosystem file's apps (`start`, `startOrRestart`, `startOrReload`, and
+/// `restart`/`reload` of a file) with PM2's `_startJson` lines: `Applying action ...` and a
+/// `✓` per process for the apps that exist (restarted or reloaded with the file's
+/// settings), then `Applications x, y not running, starting...` and `App [x] launched (n
+/// instances)` for the others.
+pub(super) async fn ecosystem(
+    ctx: &Context,
+    client: &mut Client,
+    file: &str,
+    args: &StartArgs,
+    mode: Mode,
+) -> Result<()> {
+    let apps = load_ecosystem(ctx, Path::new(file), args)?;
+    let action = mode.on_existing();
+    let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
+    let before = same_name(client, &names).await?;
+    let of = |list: &[ProcessInfo], name: &str| -> Vec<ProcessInfo> {
+        list.iter()
+            .filter(|p| p.spec.name == name)
+            .cloned()
+            .collect()
+    };
+    let (existing, missing): (Vec<&String>, Vec<&String>) = names
+        .iter()
+        .partition(|name| before.iter().any(|p| &p.spec.name == *name));
+    for name in &existing {
+        let target = Target::Name(name.to_string());
+        let procs = of(&before, name);
+        ctx.printer
+            .info(targets::applying(action.pm2_name(), name, &target, &procs));
+    }
+    let request = Request::Start {
+        apps,
+        force: args.force,
+        existing: Some(action),
+    };
+    let after = processes(ask(client, request).await?)?;
+    for name in &existing {
+        for p in of(&after, name) {
+            ctx.printer.info(targets::done(&p));
+        }
+    }
+    if !missing.is_empty() {
+        let list: Vec<&str> = missing.iter().map(|n| n.as_str()).collect();
+        // PM2 prints this warning on stdout.
+        ctx.printer.text(format!(
+            "[PM2][WARN] Applications {} not running, starting...",
+            list.join(", ")
+        ));
+    }
+    for name in &missing {
+        let count = of(&after, name).len();
+        ctx.printer
+            .info(format!("App [{name}] launched ({count} instances)"));
+    }
+    Ok(())
+}
+
+/// The processes of exactly these app names (not of namespaces called so).
+async fn same_name(client: &mut Client, names: &[String]) -> Result<Vec<ProcessInfo>> {
+    let wanted: Vec<Target> = names.iter().cloned().map(Target::Name).collect();
+    Ok(targets::lookup(client, wanted)
+        .await?
+        .into_iter()
+        .filter(|p| names.contains(&p.spec.name))
+        .collect())
 }
 
 /// A word that may name a managed app or id rather than a file (`pm2 start api`, `pm2 start 0`).
