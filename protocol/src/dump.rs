@@ -352,6 +352,10 @@ pub struct HandedProcess {
     pub out_fd: i32,
     /// The inherited read end of its stderr pipe.
     pub err_fd: i32,
+    /// The inherited write end of its stdin pipe (`pm2 send`); absent from daemons that
+    /// gave apps no stdin pipe.
+    #[serde(default)]
+    pub in_fd: Option<i32>,
     /// Restarts so far.
     pub restart_time: u32,
     /// Unstable restarts so far.

@@ -46,7 +46,7 @@ pub use target::Target;
 pub use vitals::HostVitals;
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -167,6 +167,16 @@ pub enum Request {
         /// Which processes.
         targets: Vec<Target>,
     },
+    /// Write `line` to the standard input of the processes `target` names (`pm2 send`,
+    /// `pm2 attach`); answered with those processes. All or nothing per process: a process
+    /// whose input pipe is full (it does not read it) or that is not running is an error
+    /// naming it, and the daemon never waits for an app to read.
+    SendLine {
+        /// Which processes (usually one id).
+        target: Target,
+        /// The bytes to write, as given: the frontend adds the newline (PM2's separator).
+        line: String,
+    },
     /// Every process, in id order.
     List,
     /// The processes the targets name (`describe`, `pid`, `id`).

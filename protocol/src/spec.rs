@@ -76,6 +76,10 @@ pub struct AppSpec {
     pub base_env: BTreeMap<String, String>,
     /// Name of the instance-number variable (`NODE_APP_INSTANCE`).
     pub instance_var: String,
+    /// A variable incremented per instance (`increment_var = "PORT"`): instance `i` gets
+    /// the app's value (0 when unset) plus `i`, as PM2 gives each new instance the last + 1.
+    #[serde(default)]
+    pub increment_var: Option<String>,
     /// Restart after an exit.
     pub autorestart: bool,
     /// Start when added (false: the entry is created stopped).
@@ -147,6 +151,7 @@ impl AppSpec {
             env: BTreeMap::new(),
             base_env: BTreeMap::new(),
             instance_var: "NODE_APP_INSTANCE".into(),
+            increment_var: None,
             autorestart: true,
             autostart: true,
             max_restarts: 16,

@@ -27,6 +27,8 @@ pub enum AppMsg {
     },
     /// Deliver a signal to some of its processes.
     Signal(i32, Vec<u32>, RpcReplyPort<ActReply>),
+    /// Write bytes to the stdin of some of its processes (`pm2 send`).
+    SendLine(Vec<u8>, Vec<u32>, RpcReplyPort<ActReply>),
     /// Forget stopped processes (the end of a delete); the App stops when none are left.
     Remove(Vec<u32>, RpcReplyPort<()>),
     /// Describe the running processes for a successor daemon, their pipes kept open

@@ -150,21 +150,11 @@ impl Actor for App {
                 reply,
             } => state.act(&myself, action, ids, update, reply),
             AppMsg::Signal(signal, ids, reply) => {
-                let calls = state
-                    .entries(&ids)
-                    .into_iter()
-                    .map(move |(pm_id, entry)| async move {
-                        let actor = entry
-                            .live
-                            .get()
-                            .ok_or_else(|| format!("process {pm_id} is restarting"))?;
-                        ractor::call_t!(actor, ProcMsg::Signal, 5000, signal)
-                            .map_err(|e| e.to_string())?
-                    });
-                tokio::spawn(async move {
-                    let _ = reply.send(join_all(calls).await);
-                });
+                state.each(ids, reply, move |port| ProcMsg::Signal(signal, port))
             }
+            AppMsg::SendLine(line, ids, reply) => state.each(ids, reply, move |port| {
+                ProcMsg::SendLine(line.clone(), port)
+            }),
             AppMsg::Export(reply) => {
                 let _ = reply.send(state.export());
             }
@@ -244,8 +234,10 @@ impl AppState {
             .values()
             .filter_map(|entry| {
                 let record = entry.store.lock();
-                let (pid, _) = record.running?;
+                let (pid, generation) = record.running?;
+                let generation = Some(generation);
                 let (out, err) = record.pipes.as_ref()?;
+                let stdin = record.stdin.iter().find(|(g, _)| Some(*g) == generation);
                 Some(pm2_protocol::dump::HandedProcess {
                     pm_id: record.pm_id,
                     name: record.spec.name.clone(),
@@ -253,6 +245,7 @@ impl AppState {
                     pid,
                     out_fd: keep_across_exec(out),
                     err_fd: keep_across_exec(err),
+                    in_fd: stdin.map(|(_, fd)| keep_across_exec(fd)),
                     restart_time: record.counters.restart_time,
                     unstable_restarts: record.counters.unstable_restarts,
                     created_at: record.created_at,
@@ -260,6 +253,26 @@ impl AppState {
                 })
             })
             .collect()
+    }
+
+    /// Asks each of the processes `ids` with `message`, answering from a task once all have.
+    fn each<F>(&self, ids: Vec<u32>, reply: RpcReplyPort<ActReply>, message: F)
+    where
+        F: Fn(RpcReplyPort<Result<ProcessInfo, String>>) -> ProcMsg + Clone + Send + Sync + 'static,
+    {
+        let calls = self.entries(&ids).into_iter().map(move |(pm_id, entry)| {
+            let message = message.clone();
+            async move {
+                let actor = entry
+                    .live
+                    .get()
+                    .ok_or_else(|| format!("process {pm_id} is restarting"))?;
+                ractor::call_t!(actor, message, 5000).map_err(|e| e.to_string())?
+            }
+        });
+        tokio::spawn(async move {
+            let _ = reply.send(join_all(calls).await);
+        });
     }
 
     fn entries(&self, ids: &[u32]) -> Vec<(u32, ProcEntry)> {

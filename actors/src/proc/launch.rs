@@ -103,9 +103,10 @@ impl ProcState {
             env.extend(channels.env.clone());
         }
         match spawn::start(&record.spec, &env, &inherited) {
-            Ok(child) => {
+            Ok((child, stdin)) => {
                 let pid = child.id().unwrap_or(0);
                 record.running = Some((pid, generation));
+                record.stdin.push((generation, stdin));
                 let waits = record.spec.wait_ready || record.draining.is_some();
                 record.status = if record.spec.wait_ready {
                     Status::Launching

@@ -44,6 +44,8 @@ pub enum ProcMsg {
     Reset(RpcReplyPort<ProcessInfo>),
     /// Deliver a signal to the process (group).
     Signal(i32, RpcReplyPort<Result<ProcessInfo, String>>),
+    /// Write these bytes to the running process's stdin, whole or not at all, never waiting.
+    SendLine(Vec<u8>, RpcReplyPort<Result<ProcessInfo, String>>),
     /// The current row.
     Info(RpcReplyPort<ProcessInfo>),
     /// The OS process of this generation exited (sent by its waiter task).

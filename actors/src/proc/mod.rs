@@ -11,6 +11,7 @@ pub mod readiness;
 mod reload;
 pub mod spawn;
 pub mod state;
+pub mod stdin;
 pub mod store;
 
 use std::collections::HashMap;
@@ -119,6 +120,9 @@ impl Actor for Proc {
             }
             ProcMsg::Signal(signal, reply) => {
                 let _ = reply.send(state.signal(signal));
+            }
+            ProcMsg::SendLine(line, reply) => {
+                let _ = reply.send(state.send_line(&line));
             }
             ProcMsg::Info(reply) => {
                 let _ = reply.send(state.info());

@@ -1,7 +1,7 @@
 //! The OS side of a Proc: building the command, its own process group, signals, reaping.
 
 use std::collections::BTreeMap;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::process::Stdio;
 use std::sync::{Arc, Weak};
 
@@ -30,19 +30,29 @@ pub fn environment(
     env.insert("name".into(), spec.name.clone());
     env.insert("namespace".into(), spec.namespace.clone());
     env.insert(spec.instance_var.clone(), instance.to_string());
+    if let Some(var) = &spec.increment_var {
+        // PM2 gives each new instance the last one's value + 1, from the app's own value.
+        let base: i64 = env
+            .get(var)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        env.insert(var.clone(), (base + i64::from(instance)).to_string());
+    }
     if let Some(home) = pm2_home {
         env.insert("PM2_HOME".into(), home.to_string());
     }
     env
 }
 
-/// Starts the OS process in its own process group with piped output. `inherited` sockets
-/// become fds 3.. of the child, with `LISTEN_PID` set to its pid (systemd's convention).
+/// Starts the OS process in its own process group with piped output and a stdin pipe,
+/// whose write end is returned with it. `inherited` sockets become fds 3.. of the child,
+/// with `LISTEN_PID` set to its pid (systemd's convention).
 pub fn start(
     spec: &AppSpec,
     env: &BTreeMap<String, String>,
     inherited: &[RawFd],
-) -> std::io::Result<Child> {
+) -> std::io::Result<(Child, OwnedFd)> {
+    let (stdin_read, stdin_write) = super::stdin::pipe()?;
     let mut argv: Vec<std::ffi::OsString> = Vec::new();
     match &spec.interpreter {
         Some(interpreter) => {
@@ -79,12 +89,13 @@ pub fn start(
         .current_dir(&spec.cwd)
         .env_clear()
         .envs(env)
-        .stdin(Stdio::null())
+        .stdin(Stdio::from(stdin_read))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(false);
-    command.spawn()
+    // The command (and with it the child's end of the stdin pipe) is dropped on return.
+    Ok((command.spawn()?, stdin_write))
 }
 
 /// Moves `fds` to 3, 4, ... in the child (through high numbers first, so no source is
@@ -157,6 +168,7 @@ pub fn report_exit(
             record.running = None;
             record.pipes = None;
         }
+        record.stdin.retain(|(g, _)| *g != generation);
         record.pending_exits.push(PendingExit {
             generation,
             code,

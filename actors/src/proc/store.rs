@@ -77,6 +77,9 @@ pub struct ProcRecord {
     /// Copies of the read ends of the running process's stdout and stderr pipes, kept so
     /// they can be handed to a successor daemon (`pm2 update`).
     pub pipes: Option<(OwnedFd, OwnedFd)>,
+    /// Write ends of the stdin pipes of the running process and, during a reload, of the
+    /// old one still serving, by spawn generation (`pm2 send`, `pm2 attach`).
+    pub stdin: Vec<(u64, OwnedFd)>,
     /// Pipes inherited from a previous daemon, for the actor to pump on adoption.
     pub adopt_pipes: Option<(OwnedFd, OwnedFd)>,
     /// Cluster apps: the listening sockets every instance shares (empty until the first

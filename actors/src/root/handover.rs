@@ -109,4 +109,10 @@ fn adopt_into(record: &mut crate::proc::ProcRecord, handed: &HandedProcess) {
     record.started_at = handed.started_at;
     // SAFETY: the pipe descriptors were handed to us across exec, each once.
     record.adopt_pipes = Some(unsafe { (inherit(handed.out_fd), inherit(handed.err_fd)) });
+    if let Some(fd) = handed.in_fd {
+        // SAFETY: as above, handed once.
+        let stdin = unsafe { inherit(fd) };
+        let _ = crate::proc::stdin::set_nonblocking(&stdin);
+        record.stdin.push((1, stdin));
+    }
 }

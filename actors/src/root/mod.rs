@@ -266,6 +266,14 @@ impl RootState {
             Request::Signal { signal, targets } => {
                 return self.signal(signal, targets, reply).await
             }
+            Request::SendLine { target, line } => {
+                let line = line.into_bytes();
+                return self
+                    .fan_out(vec![target], reply, move |ids, reply| {
+                        AppMsg::SendLine(line.clone(), ids, reply)
+                    })
+                    .await;
+            }
             Request::Flush { targets } => return self.flush(targets, reply).await,
             Request::ReloadLogs => self.reload_logs(),
             // The flag is checked too: a sample taken as sysmonit went off is not shown.

@@ -89,6 +89,7 @@ pub fn new_record(spec: &AppSpec, pm_id: u32, instance: u32) -> ProcRecord {
         last_error: None,
         sockets: None,
         pipes: None,
+        stdin: Vec::new(),
         adopt_pipes: None,
         username: user_name(),
         actor: None,

@@ -105,6 +105,10 @@ pub struct AppConfig {
     pub pid_file: Option<String>,
     /// `instance_var`.
     pub instance_var: Option<String>,
+    /// `increment_var`: a variable incremented per instance (`PORT`).
+    pub increment_var: Option<String>,
+    /// `append_env_to_name`: with `--env <profile>`, the name becomes `<name>-<profile>`.
+    pub append_env_to_name: Option<bool>,
     /// `max_memory_restart` in bytes.
     pub max_memory_restart: Option<u64>,
     /// `port`: sets `PORT`.

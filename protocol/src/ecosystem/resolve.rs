@@ -211,11 +211,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         .clone()
         .or(default_name)
         .unwrap_or_else(|| script.clone());
-    if config
-        .inert_options
-        .iter()
-        .any(|o| o == "append_env_to_name")
-    {
+    if config.append_env_to_name == Some(true) {
         if let Some(profile) = &ctx.env_profile {
             name = format!("{name}-{profile}");
         }
@@ -287,6 +283,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
             .instance_var
             .clone()
             .unwrap_or_else(|| "NODE_APP_INSTANCE".into()),
+        increment_var: config.increment_var.clone(),
         autorestart: config.autorestart.unwrap_or(true),
         autostart: config.autostart.unwrap_or(true),
         max_restarts: config.max_restarts.unwrap_or(16),

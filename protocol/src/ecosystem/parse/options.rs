@@ -17,8 +17,6 @@ const INERT: &[&str] = &[
     "cron_restart",
     "cron",
     "filter_env",
-    "append_env_to_name",
-    "increment_var",
     "uid",
     "user",
     "gid",
@@ -208,6 +206,8 @@ impl App<'_> {
             "log_type" => config.log_type = Some(string()?),
             "pid_file" | "pid" => config.pid_file = Some(string()?),
             "instance_var" => config.instance_var = Some(string()?),
+            "increment_var" => config.increment_var = Some(string()?),
+            "append_env_to_name" => config.append_env_to_name = Some(boolean()?),
             "max_memory_restart" => {
                 config.max_memory_restart = Some(size_bytes(value).ok_or_else(|| {
                     self.type_error(entry, "a size in bytes or like \"150M\" or \"1G\"")
@@ -294,6 +294,8 @@ fn is_known(key: &str) -> bool {
         "pid_file",
         "pid",
         "instance_var",
+        "increment_var",
+        "append_env_to_name",
         "max_memory_restart",
         "port",
     ];
