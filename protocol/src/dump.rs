@@ -375,4 +375,7 @@ pub struct Handover {
     pub processes: Vec<HandedProcess>,
     /// Listening sockets of cluster apps: app name, then (port, inherited fd).
     pub sockets: Vec<(String, Vec<(u16, i32)>)>,
+    /// UDP sockets of cluster apps (`udp_port`): app name, then (port, inherited fd).
+    #[serde(default)]
+    pub udp_sockets: Vec<(String, Vec<(u16, i32)>)>,
 }

@@ -118,6 +118,10 @@ pub struct AppSpec {
     pub log_json: bool,
     /// Ports a cluster app serves (from `port`, else `PORT` in its environment).
     pub ports: Vec<u16>,
+    /// UDP ports a cluster app's instances share (`udp_port`), bound once by the daemon
+    /// and inherited after the TCP sockets.
+    #[serde(default)]
+    pub udp_ports: Vec<u16>,
     /// How cluster instances get the listening socket.
     pub handover: Handover,
     /// Online only when the app says ready (`process.send('ready')`, sd_notify `READY=1`).
@@ -171,6 +175,7 @@ impl AppSpec {
             log_date_format: None,
             log_json: false,
             ports: Vec::new(),
+            udp_ports: Vec::new(),
             handover: Handover::Inherit,
             wait_ready: false,
             listen_timeout_ms: 3000,

@@ -6,16 +6,23 @@
 //! ([`Handover`]): *inherit* passes them to each instance as fd 3.. (`LISTEN_FDS`, with a
 //! preload making Node's `server.listen(port)` use them); *proxy* accepts here and forwards
 //! each connection to an instance's own port (`PORT` = base + 1 + instance).
+//!
+//! UDP ports (`udp_port`) are bound here too and always inherited, after the TCP sockets:
+//! every instance reads from the same socket, so the kernel gives each datagram to one of
+//! them, and the socket (with what is queued on it) outlives restarts and reloads. No
+//! `SO_REUSEPORT` is needed, the socket being bound once.
 
 mod adopt;
 mod proxy;
+#[cfg(test)]
+mod test;
 
 pub use adopt::take_fd;
 
 pub use proxy::is_self_connection;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -34,6 +41,8 @@ pub const FIRST_FD: RawFd = 3;
 #[derive(Debug)]
 pub struct Sockets {
     listeners: Vec<(u16, TcpListener)>,
+    /// UDP sockets (`udp_port`), inherited by every instance after the listeners.
+    datagrams: Vec<(u16, UdpSocket)>,
     /// How many instances the proxy spreads connections over.
     instances: AtomicU32,
     /// Proxy routing: instances taken out of rotation, and connections open to each.
@@ -50,7 +59,9 @@ struct Routing {
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
     /// The app declared no port.
-    #[error("cluster mode needs the port the app serves: set `port` (or PORT in its env)")]
+    #[error(
+        "cluster mode needs the port the app serves: set `port` (or PORT in its env) or `udp_port`"
+    )]
     NoPort,
     /// The port is taken or not ours to bind.
     #[error("cannot listen on port {port}: {source}")]
@@ -60,12 +71,20 @@ pub enum BindError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The UDP port is taken or not ours to bind.
+    #[error("cannot bind UDP port {port}: {source}")]
+    BindUdp {
+        /// The port.
+        port: u16,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 impl Sockets {
-    /// Binds every port of the spec on all interfaces.
+    /// Binds every port of the spec on all interfaces: TCP `ports`, then `udp_ports`.
     pub fn bind(spec: &AppSpec) -> Result<Sockets, BindError> {
-        if spec.ports.is_empty() {
+        if spec.ports.is_empty() && spec.udp_ports.is_empty() {
             return Err(BindError::NoPort);
         }
         let listeners = spec
@@ -77,23 +96,33 @@ impl Sockets {
                     .map_err(|source| BindError::Bind { port, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Sockets {
-            listeners,
-            instances: AtomicU32::new(spec.instances),
-            routing: Mutex::default(),
-        })
+        let datagrams = spec
+            .udp_ports
+            .iter()
+            .map(|&port| {
+                UdpSocket::bind(("0.0.0.0", port))
+                    .map(|s| (port, s))
+                    .map_err(|source| BindError::BindUdp { port, source })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Sockets::inherited(listeners, datagrams, spec.instances))
     }
 
     /// Sockets around one listener taken over from an instance (see [`take_fd`]).
     pub fn adopt(port: u16, listener: TcpListener, instances: u32) -> Sockets {
-        Sockets::inherited(vec![(port, listener)], instances)
+        Sockets::inherited(vec![(port, listener)], Vec::new(), instances)
     }
 
-    /// Sockets around listeners that already exist (taken over, or inherited from the
-    /// previous daemon).
-    pub fn inherited(listeners: Vec<(u16, TcpListener)>, instances: u32) -> Sockets {
+    /// Sockets around ones that already exist (taken over, or inherited from the previous
+    /// daemon).
+    pub fn inherited(
+        listeners: Vec<(u16, TcpListener)>,
+        datagrams: Vec<(u16, UdpSocket)>,
+        instances: u32,
+    ) -> Sockets {
         Sockets {
             listeners,
+            datagrams,
             instances: AtomicU32::new(instances),
             routing: Mutex::default(),
         }
@@ -107,9 +136,35 @@ impl Sockets {
             .collect()
     }
 
-    /// The descriptors to hand to an instance, in fd order.
-    pub fn fds(&self) -> Vec<RawFd> {
-        self.listeners.iter().map(|(_, l)| l.as_raw_fd()).collect()
+    /// The UDP sockets, kept open across `exec` for a successor daemon: (port, fd).
+    pub fn hand_over_udp(&self) -> Vec<(u16, RawFd)> {
+        self.datagrams
+            .iter()
+            .map(|(port, s)| (*port, crate::proc::handover::keep_across_exec(s)))
+            .collect()
+    }
+
+    /// The descriptors an instance inherits, in fd order (from 3): the listeners when
+    /// they are inherited (not behind the proxy), then the UDP sockets.
+    pub fn fds(&self, handover: Handover) -> Vec<RawFd> {
+        self.inherited_ports(handover)
+            .into_iter()
+            .map(|(_, _, fd)| fd)
+            .collect()
+    }
+
+    /// What an instance inherits: (`tcp` or `udp`, port, fd in the daemon), in fd order.
+    fn inherited_ports(&self, handover: Handover) -> Vec<(&'static str, u16, RawFd)> {
+        let tcp = self
+            .listeners
+            .iter()
+            .filter(|_| handover == Handover::Inherit)
+            .map(|(port, l)| ("tcp", *port, l.as_raw_fd()));
+        let udp = self
+            .datagrams
+            .iter()
+            .map(|(port, s)| ("udp", *port, s.as_raw_fd()));
+        tcp.chain(udp).collect()
     }
 
     /// Records how many instances the app has now (scale), for the proxy.
@@ -161,7 +216,9 @@ impl Sockets {
         })
     }
 
-    /// The environment an instance needs to find its sockets.
+    /// The environment an instance needs to find its sockets: systemd's `LISTEN_FDS` (and
+    /// `LISTEN_FDNAMES`, `tcp-3000:udp-5000`), and `port:fd` lists of our own for TCP
+    /// (`PM2_LISTEN_FDS`, read by the Node preload) and UDP (`PM2_UDP_FDS`).
     pub fn environment(
         &self,
         spec: &AppSpec,
@@ -169,16 +226,35 @@ impl Sockets {
         preload: Option<&Path>,
     ) -> BTreeMap<String, String> {
         let mut env = BTreeMap::new();
-        match spec.handover {
-            Handover::Inherit => {
-                let pairs: Vec<String> = self
-                    .listeners
+        let inherited = self.inherited_ports(spec.handover);
+        if !inherited.is_empty() {
+            let numbered = || {
+                inherited
                     .iter()
                     .enumerate()
-                    .map(|(i, (port, _))| format!("{port}:{}", FIRST_FD + i as RawFd))
+                    .map(|(i, &(kind, port, _))| (kind, port, FIRST_FD + i as RawFd))
+            };
+            let pairs = |want: &str| -> String {
+                let pairs: Vec<String> = numbered()
+                    .filter(|(kind, _, _)| *kind == want)
+                    .map(|(_, port, fd)| format!("{port}:{fd}"))
                     .collect();
-                env.insert("LISTEN_FDS".into(), self.listeners.len().to_string());
-                env.insert("PM2_LISTEN_FDS".into(), pairs.join(","));
+                pairs.join(",")
+            };
+            let names: Vec<String> = numbered()
+                .map(|(kind, port, _)| format!("{kind}-{port}"))
+                .collect();
+            env.insert("LISTEN_FDS".into(), inherited.len().to_string());
+            env.insert("LISTEN_FDNAMES".into(), names.join(":"));
+            if !self.datagrams.is_empty() {
+                env.insert("PM2_UDP_FDS".into(), pairs("udp"));
+            }
+            if spec.handover == Handover::Inherit && !self.listeners.is_empty() {
+                env.insert("PM2_LISTEN_FDS".into(), pairs("tcp"));
+            }
+        }
+        match spec.handover {
+            Handover::Inherit => {
                 env.insert("PM2_KILL_TIMEOUT".into(), spec.kill_timeout_ms.to_string());
                 if let Some(preload) = preload {
                     env.insert("NODE_OPTIONS".into(), node_options(spec, preload));

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pm2_protocol::{Handover, Status};
+use pm2_protocol::Status;
 use ractor::ActorRef;
 
 use super::messages::ProcMsg;
@@ -68,10 +68,7 @@ impl ProcState {
         let mut inherited = match record.sockets.as_ref().map(|cell| cell.get()) {
             Some(Some(sockets)) => {
                 env.extend(sockets.environment(&record.spec, record.instance, preload.as_deref()));
-                match record.spec.handover {
-                    Handover::Inherit => sockets.fds(),
-                    Handover::Proxy => Vec::new(),
-                }
+                sockets.fds(record.spec.handover)
             }
             Some(None) => {
                 // The port is only in the code: this instance binds it, and the preload

@@ -27,6 +27,7 @@ impl RootState {
         let apps = Dump::from_processes(&list).apps;
         let mut processes = Vec::new();
         let mut sockets = Vec::new();
+        let mut udp_sockets = Vec::new();
         for (name, handle) in &self.apps {
             if let Some(app) = handle.live.get() {
                 if let Ok(mut handed) = ractor::call_t!(app, AppMsg::Export, 5000) {
@@ -35,12 +36,14 @@ impl RootState {
             }
             if let Some(bound) = handle.sockets.as_ref().and_then(|cell| cell.get()) {
                 sockets.push((name.clone(), bound.hand_over()));
+                udp_sockets.push((name.clone(), bound.hand_over_udp()));
             }
         }
         Handover {
             apps,
             processes,
             sockets,
+            udp_sockets,
         }
     }
 
@@ -54,20 +57,27 @@ impl RootState {
         let mut adopted = 0;
         for saved in handover.apps {
             let spec = saved.spec;
-            let inherited = handover
-                .sockets
-                .iter()
-                .find(|(name, _)| *name == spec.name)
-                .map(|(_, fds)| {
-                    let listeners = fds
-                        .iter()
-                        // SAFETY: these descriptors were handed to us across exec, each once.
-                        .map(|&(port, fd)| {
-                            (port, std::net::TcpListener::from(unsafe { inherit(fd) }))
-                        })
-                        .collect();
-                    Arc::new(Sockets::inherited(listeners, spec.instances))
-                });
+            let of_app = |all: &[(String, Vec<(u16, i32)>)]| {
+                all.iter()
+                    .find(|(name, _)| *name == spec.name)
+                    .map(|(_, fds)| fds.clone())
+            };
+            let tcp = of_app(&handover.sockets);
+            let udp = of_app(&handover.udp_sockets);
+            let inherited = (tcp.is_some() || udp.is_some()).then(|| {
+                // SAFETY: these descriptors were handed to us across exec, each once.
+                let listeners = tcp
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(port, fd)| (port, std::net::TcpListener::from(unsafe { inherit(fd) })))
+                    .collect();
+                let datagrams = udp
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(port, fd)| (port, std::net::UdpSocket::from(unsafe { inherit(fd) })))
+                    .collect();
+                Arc::new(Sockets::inherited(listeners, datagrams, spec.instances))
+            });
             if let Some(registry) = self.registry.get() {
                 let _ = ractor::call_t!(registry, RegistryMsg::Reserve, 5000, saved.ids.clone());
             }

@@ -202,9 +202,9 @@ impl RootState {
         // apps without a port (workers) run side by side without shared sockets.
         let bound = match spec.exec_mode {
             _ if inherited.is_some() => inherited,
-            ExecMode::Cluster if !spec.ports.is_empty() => Some(Arc::new(
-                Sockets::bind(spec).map_err(|e| format!("{name}: {e}"))?,
-            )),
+            ExecMode::Cluster if !spec.ports.is_empty() || !spec.udp_ports.is_empty() => Some(
+                Arc::new(Sockets::bind(spec).map_err(|e| format!("{name}: {e}"))?),
+            ),
             _ => None,
         };
         let sockets: Option<SocketCell> = match (&bound, spec.exec_mode) {

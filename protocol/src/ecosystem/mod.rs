@@ -113,6 +113,8 @@ pub struct AppConfig {
     pub max_memory_restart: Option<u64>,
     /// `port`: sets `PORT`.
     pub port: Option<u16>,
+    /// `udp_port` (one port or a list): UDP ports a cluster app's instances share.
+    pub udp_ports: Vec<u16>,
     /// `force`.
     pub force: Option<bool>,
     /// `wait_ready`: online (and reload-ready) only when the app says so.

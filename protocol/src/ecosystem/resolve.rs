@@ -47,6 +47,9 @@ pub enum ResolveError {
     /// The working directory does not exist.
     #[error("cwd does not exist: {0}")]
     CwdMissing(PathBuf),
+    /// `udp_port` on an app that does not run in cluster mode (where instances share it).
+    #[error("app {0:?}: udp_port needs exec_mode = \"cluster\"")]
+    UdpNeedsCluster(String),
 }
 
 /// Interpreter PM2 picks for a script extension (`lib/API/interpreter.json`).
@@ -228,6 +231,9 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         } else {
             ExecMode::Fork
         });
+    if !config.udp_ports.is_empty() && exec_mode != ExecMode::Cluster {
+        return Err(ResolveError::UdpNeedsCluster(name));
+    }
     let instances = match config.instances {
         None => 1,
         Some(Instances::Count(0)) | Some(Instances::Max) => ctx.cpus.max(1),
@@ -309,6 +315,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
             .or_else(|| time.then(|| "YYYY-MM-DDTHH:mm:ss".to_string())),
         log_json: config.log_type.as_deref() == Some("json"),
         ports,
+        udp_ports: config.udp_ports.clone(),
         handover: config.handover.unwrap_or_default(),
         wait_ready: config.wait_ready.unwrap_or(false),
         listen_timeout_ms: config.listen_timeout_ms.unwrap_or(3000),

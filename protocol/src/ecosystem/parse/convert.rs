@@ -92,6 +92,29 @@ pub(super) fn exit_codes(value: &Value) -> Option<Vec<i32>> {
     }
 }
 
+/// `5000` or `[5000, 5001]`: ports 1 to 65535, each once, in the order given.
+pub(super) fn udp_ports(value: &Value) -> Option<Vec<u16>> {
+    let port = |v: &Value| {
+        whole(v)
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|&p| p > 0)
+    };
+    let ports = match value {
+        Value::List(items) => items
+            .iter()
+            .map(|n| port(&n.value))
+            .collect::<Option<Vec<_>>>()?,
+        other => vec![port(other)?],
+    };
+    let mut unique = Vec::new();
+    for p in ports {
+        if !unique.contains(&p) {
+            unique.push(p);
+        }
+    }
+    Some(unique)
+}
+
 /// A scalar as an environment value: numbers and booleans as they read.
 fn scalar_text(value: &Value) -> Option<String> {
     match value {

@@ -1,7 +1,8 @@
 //! One app's keys mapped to [`AppConfig`] fields, with PM2's aliases and value forms.
 
 use super::convert::{
-    boolean, duration_ms, env, exec_mode, exit_codes, instances, size_bytes, string, whole, words,
+    boolean, duration_ms, env, exec_mode, exit_codes, instances, size_bytes, string, udp_ports,
+    whole, words,
 };
 use super::tree::{Entry, Node, Seg, Value};
 use super::Doc;
@@ -219,6 +220,11 @@ impl App<'_> {
                     .ok_or_else(|| self.type_error(entry, "a port number (0 to 65535)"))?;
                 config.port = Some(port);
             }
+            "udp_port" | "udp_ports" => {
+                config.udp_ports = udp_ports(value).ok_or_else(|| {
+                    self.type_error(entry, "a port number (1 to 65535) or a list of them")
+                })?
+            }
             _ => {
                 if let Some(profile) = profile_of(key) {
                     let vars = env(value).ok_or_else(|| self.env_error(entry))?;
@@ -298,6 +304,8 @@ fn is_known(key: &str) -> bool {
         "append_env_to_name",
         "max_memory_restart",
         "port",
+        "udp_port",
+        "udp_ports",
     ];
     READ.contains(&key) || INERT.contains(&key) || profile_of(key).is_some()
 }

@@ -636,3 +636,19 @@ fn never_panics_on_odd_input() {
     let _ = load_text("e.yaml", &deep);
     let _ = load_text("e.toml", &format!("a = {deep}"));
 }
+
+#[test]
+fn udp_port_is_one_port_or_a_list() {
+    let one = load_text("e.toml", "[[apps]]\nscript = \"a\"\nudp_port = 5000\n").unwrap();
+    assert_eq!(one.apps[0].udp_ports, [5000]);
+    let json = r#"{"apps": [{"script": "a", "udp_ports": [5000, "5001", 5000]}]}"#;
+    let list = load_text("e.json", json).unwrap();
+    assert_eq!(list.apps[0].udp_ports, [5000, 5001], "each once, in order");
+    assert!(list.warnings.is_empty(), "{:?}", list.warnings);
+    for bad in ["0", "70000", "\"x\"", "[5000, -1]", "true"] {
+        let text = format!("[[apps]]\nscript = \"a\"\nudp_port = {bad}\n");
+        let (line, message) = invalid(load_text("e.toml", &text));
+        assert_eq!(line, 3, "udp_port = {bad}");
+        assert!(message.contains("udp_port"), "{message}");
+    }
+}
