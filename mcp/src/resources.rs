@@ -89,7 +89,7 @@ pub async fn read(backend: &Backend, uri: &str) -> Result<ResourceContents, Stri
 }
 
 async fn list(backend: &Backend) -> Result<Vec<ProcessInfo>, String> {
-    match backend.ask(Request::List).await? {
+    match backend.ask(Request::ListBrief).await? {
         Response::Processes(list) => Ok(list),
         _ => Ok(Vec::new()),
     }
@@ -115,7 +115,7 @@ impl Changes {
         let Ok(Some(mut client)) = backend.connect_existing().await else {
             return Snapshot::new();
         };
-        match client.request(Request::List).await {
+        match client.request(Request::ListBrief).await {
             Ok(Response::Processes(list)) => list
                 .iter()
                 .map(|p| {

@@ -87,7 +87,7 @@ impl Pm2Mcp {
         output_schema = schema_for_output::<ProcessList>()
     )]
     async fn list_processes(&self) -> CallToolResult {
-        match self.processes(Request::List).await {
+        match self.processes(Request::ListBrief).await {
             Ok(list) => processes_result("Listed", &list),
             Err(e) => failure(e),
         }

@@ -179,6 +179,10 @@ pub enum Request {
     },
     /// Every process, in id order.
     List,
+    /// Every process, in id order, without environments (`env` and `spec.env` empty): what
+    /// tables, `pm2 monit` and pm2-mcp's list show, at a fraction of the bytes to copy and
+    /// encode each second.
+    ListBrief,
     /// The processes the targets name (`describe`, `pid`, `id`).
     Describe {
         /// Which processes.

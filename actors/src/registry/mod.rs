@@ -25,6 +25,8 @@ pub enum RegistryMsg {
     Remove(u32),
     /// Every row.
     List(RpcReplyPort<Vec<ProcessInfo>>),
+    /// Every row without its environments.
+    ListBrief(RpcReplyPort<Vec<ProcessInfo>>),
     /// The rows some targets name.
     Resolve(
         Vec<Target>,
@@ -83,6 +85,9 @@ impl Actor for Registry {
             RegistryMsg::Remove(pm_id) => table.remove(pm_id),
             RegistryMsg::List(reply) => {
                 let _ = reply.send(table.list());
+            }
+            RegistryMsg::ListBrief(reply) => {
+                let _ = reply.send(table.list_brief());
             }
             RegistryMsg::Resolve(targets, allow_empty, reply) => {
                 let _ = reply.send(table.resolve(&targets, allow_empty));

@@ -86,6 +86,22 @@ impl Table {
         self.rows.values().cloned().collect()
     }
 
+    /// Every row without its environments: they are set aside while the row is copied, so
+    /// they are neither cloned nor encoded.
+    pub fn list_brief(&mut self) -> Vec<ProcessInfo> {
+        self.rows
+            .values_mut()
+            .map(|row| {
+                let env = std::mem::take(&mut row.env);
+                let spec_env = std::mem::take(&mut row.spec.env);
+                let brief = row.clone();
+                row.env = env;
+                row.spec.env = spec_env;
+                brief
+            })
+            .collect()
+    }
+
     /// Running processes, for the Monitor.
     pub fn watched(&self) -> Vec<Watched> {
         self.rows

@@ -240,6 +240,13 @@ impl RootState {
                 },
                 Err(e) => e,
             },
+            Request::ListBrief => match self.registry() {
+                Ok(registry) => match ractor::call_t!(registry, RegistryMsg::ListBrief, 5000) {
+                    Ok(list) => Response::Processes(list),
+                    Err(e) => Response::Error(format!("registry unavailable: {e}")),
+                },
+                Err(e) => e,
+            },
             Request::Describe {
                 targets,
                 allow_empty,

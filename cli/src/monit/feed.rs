@@ -207,7 +207,7 @@ async fn deliver(tx: &mpsc::Sender<Update>, update: Update) -> Result<(), End> {
 
 /// The list, then the vitals.
 async fn refresh(client: &mut Client, tx: &mpsc::Sender<Update>) -> Result<(), End> {
-    match client.request(Request::List).await? {
+    match client.request(Request::ListBrief).await? {
         Response::Processes(list) => deliver(tx, Update::List(list)).await?,
         other => return Err(End::Lost(format!("unexpected answer {other:?}"))),
     }

@@ -150,12 +150,13 @@ async fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
 
 /// The metrics page, from the tree's list and host vitals.
 async fn page(root: &ActorRef<RootMsg>) -> Result<String, String> {
-    let processes = match ractor::call_t!(root, RootMsg::Request, TREE_TIMEOUT_MS, Request::List) {
-        Ok(Response::Processes(list)) => list,
-        Ok(Response::Error(e)) => return Err(e),
-        Ok(other) => return Err(format!("unexpected answer: {other:?}")),
-        Err(e) => return Err(format!("the tree is not answering: {e}")),
-    };
+    let processes =
+        match ractor::call_t!(root, RootMsg::Request, TREE_TIMEOUT_MS, Request::ListBrief) {
+            Ok(Response::Processes(list)) => list,
+            Ok(Response::Error(e)) => return Err(e),
+            Ok(other) => return Err(format!("unexpected answer: {other:?}")),
+            Err(e) => return Err(format!("the tree is not answering: {e}")),
+        };
     let vitals = match ractor::call_t!(root, RootMsg::Request, TREE_TIMEOUT_MS, Request::Vitals) {
         Ok(Response::Vitals(vitals)) => vitals,
         _ => None,
