@@ -43,7 +43,7 @@ pub enum Command {
     #[command(name = "startOrRestart")]
     StartOrRestart(StartArgs),
     /// Start the apps of an ecosystem file, reloading those already running.
-    #[command(name = "startOrReload")]
+    #[command(name = "startOrReload", visible_alias = "startOrGracefulReload")]
     StartOrReload(StartArgs),
     /// Stop processes (id, name, namespace, all, /regex/, ecosystem file).
     Stop(TargetArgs),
@@ -91,6 +91,46 @@ pub enum Command {
     },
     /// Check that the daemon answers (starting it if needed).
     Ping,
+    /// List the environment of a process.
+    Env {
+        /// Process id.
+        id: String,
+    },
+    /// A diagnostic report: versions, PM2_HOME, the daemon, the system, processes, daemon log.
+    Report,
+    /// Write a sample ecosystem.toml here (`simple`: a minimal one; `json`/`yaml`: that format).
+    #[command(visible_alias = "init")]
+    Ecosystem {
+        /// `simple`, and/or `toml` (default), `json`, `yaml`.
+        #[arg(num_args = 0..=2)]
+        mode: Vec<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completion {
+        /// The shell (default: from $SHELL, else bash), or `install` for how to set it up.
+        shell: Option<String>,
+    },
+    /// Write a line to the standard input of a process.
+    Send {
+        /// Process id (or name, namespace, all).
+        target: String,
+        /// The line (words are joined with spaces; a newline is added).
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        line: Vec<String>,
+    },
+    /// Attach the terminal to a process: its output here, each line typed to its stdin.
+    Attach {
+        /// Process id (or a name with one process).
+        target: String,
+        /// Sent after each line instead of a newline.
+        separator: Option<String>,
+    },
+    /// Serve a directory over HTTP as a managed app (`static-page-server-<port>`).
+    #[command(visible_alias = "expose")]
+    Serve(crate::serve::ServeArgs),
+    /// The static file server itself, run by the app `pm2 serve` starts.
+    #[command(name = "__serve", hide = true)]
+    ServeRun(crate::serve::RunArgs),
     /// Print the last lines of the logs and follow new ones.
     Logs(LogsArgs),
     /// The interactive dashboard: processes with cpu and memory history, the selected one's
@@ -296,6 +336,9 @@ pub struct StartArgs {
     /// With an ecosystem file: only these apps (comma separated).
     #[arg(long)]
     pub only: Option<String>,
+    /// With --env <name>: the app is named `<name>-<env>`.
+    #[arg(long = "append-env-to-name")]
+    pub append_env_to_name: bool,
     /// Do not restart the app when it exits.
     #[arg(long = "no-autorestart")]
     pub no_autorestart: bool,

@@ -6,6 +6,7 @@
 //! ```text
 //! args (clap) ──> commands ──Request──> client ──frames──> daemon
 //!                     ├── render (tables, jlist, prettylist, describe)
+//!                     ├── serve (the static file server `pm2 serve` runs as an app)
 //!                     └── startup (boot scripts of `pm2 startup`; no daemon involved)
 //! ```
 #![warn(missing_docs)]
@@ -18,6 +19,7 @@ mod monit;
 pub mod output;
 pub mod render;
 pub mod runtime;
+pub mod serve;
 pub mod startup;
 pub mod terminal;
 

@@ -346,6 +346,45 @@ pub fn http_get(port: u16) -> Result<String, String> {
     Ok(body.to_string())
 }
 
+/// One request to `127.0.0.1:port` for `path`, with extra header lines (`Authorization:
+/// ...`) and `Connection: close`: the status code, the head and the body.
+pub fn http_request(
+    port: u16,
+    path: &str,
+    headers: &[&str],
+) -> Result<(u16, String, String), String> {
+    use std::io::{Read, Write};
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2))
+        .map_err(|e| format!("connect: {e}"))?;
+    let timeout = Some(Duration::from_secs(5));
+    let _ = stream.set_read_timeout(timeout);
+    let _ = stream.set_write_timeout(timeout);
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("send: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("receive: {e}"))?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("not an HTTP answer: {answer:?}"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("no status in {head:?}"))?;
+    Ok((status, head.to_string(), body.to_string()))
+}
+
 /// Asks `127.0.0.1:port` concurrently (rounds of 8 requests, pausing 50 ms after a round
 /// without any answer, within [`DEADLINE`]) until at least `want` different pids have
 /// answered (the apps answer with their pid); returns every pid seen.

@@ -1,13 +1,18 @@
 //! One function per command; each returns an error for the one line the user sees.
 
+mod completion;
 mod conf;
 mod export;
+mod init;
 mod logs;
 mod manage;
 mod persist;
+mod report;
+mod serve;
 mod show;
 mod start;
 mod startup;
+mod stdin;
 mod targets;
 mod watch;
 
@@ -92,6 +97,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Pid { name } => show::pid(&ctx, name).await,
         Command::Id { name } => show::id(&ctx, name).await,
         Command::Ping => show::ping(&ctx).await,
+        Command::Env { id } => show::env(&ctx, id).await,
+        Command::Report => report::report(&ctx).await,
+        Command::Ecosystem { mode } => init::ecosystem(&ctx, mode),
+        Command::Completion { shell } => completion::completion(shell),
+        Command::Send { target, line } => stdin::send(&ctx, target, line).await,
+        Command::Attach { target, separator } => stdin::attach(&ctx, target, separator).await,
+        Command::Serve(args) => serve::serve(&ctx, args).await,
+        Command::ServeRun(args) => crate::serve::run(args).await,
         Command::Logs(args) => logs::logs(&ctx, args).await,
         Command::Monit => crate::monit::run(ctx.home.clone()).await,
         Command::Flush { targets } => logs::flush(&ctx, targets).await,

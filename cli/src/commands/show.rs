@@ -1,4 +1,4 @@
-//! `ls`, `jlist`, `prettylist`, `describe`, `pid`, `id`, `ping`.
+//! `ls`, `jlist`, `prettylist`, `describe`, `env`, `pid`, `id`, `ping`.
 
 use anyhow::Result;
 use pm2_protocol::{Request, Response};
@@ -95,6 +95,24 @@ pub async fn describe(ctx: &Context, words: Vec<String>) -> Result<()> {
         for p in &list {
             emit(render::describe(p, now_ms(), ctx.printer.color).trim_end_matches('\n'));
         }
+    }
+    Ok(())
+}
+
+/// `pm2 env <id>`: the process's environment as PM2 lists it. A number is an id, strictly,
+/// as in PM2; a name is ours (every process of the app).
+pub async fn env(ctx: &Context, id: String) -> Result<()> {
+    let mut client = ctx.client().await?;
+    let target = match id.parse::<u32>() {
+        Ok(n) => pm2_protocol::Target::Id(n),
+        Err(_) => pm2_protocol::Target::parse(&id),
+    };
+    let list = targets::lookup(&mut client, vec![target]).await?;
+    if list.is_empty() {
+        anyhow::bail!("Modules with id {id} not found");
+    }
+    for p in &list {
+        emit(&render::env_listing(p, ctx.printer.color));
     }
     Ok(())
 }

@@ -184,6 +184,25 @@ async fn same_name(client: &mut Client, names: &[String]) -> Result<Vec<ProcessI
         .collect())
 }
 
+/// Starts one app given as options (`pm2 serve`), resolved against the current folder;
+/// returns the connection for what the command prints next.
+pub async fn start_app(ctx: &Context, config: AppConfig) -> Result<crate::client::Client> {
+    let mut client = ctx.client().await?;
+    let context = resolve_context(current_dir()?, &StartArgs::default(), ctx);
+    let spec = ecosystem::resolve(&config, &context)?;
+    ctx.printer.info(starting_line(&spec));
+    ask(
+        &mut client,
+        Request::Start {
+            apps: vec![spec],
+            force: false,
+            existing: None,
+        },
+    )
+    .await?;
+    Ok(client)
+}
+
 /// A word that may name a managed app or id rather than a file (`pm2 start api`, `pm2 start 0`).
 fn is_app_reference(word: &str) -> bool {
     !word.contains('/') && !word.contains(' ') && Path::new(word).extension().is_none()
@@ -244,6 +263,9 @@ fn load_ecosystem(ctx: &Context, path: &Path, args: &StartArgs) -> Result<Vec<Ap
         }
         if app.namespace.is_none() {
             app.namespace = args.namespace.clone();
+        }
+        if args.append_env_to_name {
+            app.append_env_to_name = Some(true);
         }
         let label = app.name.clone().unwrap_or_default();
         let spec = ecosystem::resolve(&app, &context)
@@ -341,6 +363,7 @@ fn config_from_flags(script: &str, a: &StartArgs) -> Result<AppConfig> {
             })
             .transpose()?,
         force: a.force.then_some(true),
+        append_env_to_name: a.append_env_to_name.then_some(true),
         inert_options,
         ..AppConfig::default()
     })

@@ -59,7 +59,7 @@ fn strings(items: &[String]) -> Node {
 }
 
 /// `pm2_env`, in the order PM2 builds it for an app started from the command line.
-fn pm2_env(p: &ProcessInfo) -> Node {
+pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     let spec = &p.spec;
     let mut env: Vec<(String, Node)> = Vec::new();
     let mut put = |key: &str, value: Node| env.push((key.to_owned(), value));

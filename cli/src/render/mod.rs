@@ -2,7 +2,7 @@
 //!
 //! - [`table`] / [`table_for_width`]: the `pm2 ls` box table; [`list`]: the table or the
 //!   `-m` [`mini_list`], in a [`SortSpec`]'s order (`--sort`).
-//! - [`describe`] / [`divergent_env`]: `pm2 describe`.
+//! - [`describe`] / [`divergent_env`]: `pm2 describe`; [`env_listing`]: `pm2 env`.
 //! - [`jlist`]: the JSON value of `pm2 jlist`; [`prettylist`]: the same in Node's
 //!   `util.inspect` notation, as `pm2 prettylist` prints it; [`inspect`] for any JSON value.
 //! - [`human_bytes`] / [`human_duration`]: PM2's `12.3mb` and `5m`.
@@ -16,6 +16,7 @@ mod boxes;
 mod color;
 pub mod conf;
 mod describe;
+mod env;
 mod host;
 mod inspect;
 mod jlist;
@@ -27,6 +28,7 @@ mod table;
 mod units;
 
 pub use describe::{describe, divergent_env};
+pub use env::env_listing;
 pub use host::{host_line, this_host};
 pub use inspect::inspect;
 pub use jlist::{jlist, prettylist};
