@@ -301,3 +301,22 @@ fn version_flag_prints_the_version() {
     assert!(out.status.success());
     assert!(!out.stdout.is_empty());
 }
+
+#[test]
+fn only_takes_a_comma_separated_list_of_apps() {
+    let pm2 = Pm2::new();
+    let app =
+        |name: &str| format!("[[apps]]\nname = \"{name}\"\nscript = \"sleep\"\nargs = \"100\"\n\n");
+    pm2.write("eco.toml", &[app("a"), app("b"), app("c")].concat(), false);
+    pm2.run(&["start", "eco.toml", "--only", "a,c"]).ok();
+    let names = |pm2: &Pm2| -> Vec<String> {
+        pm2.jlist()
+            .iter()
+            .filter(|p| p["pm2_env"]["status"] == "online")
+            .filter_map(|p| p["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(names(&pm2), ["a", "c"]);
+    pm2.run(&["stop", "eco.toml", "--only", "c"]).ok();
+    assert_eq!(names(&pm2), ["a"]);
+}
