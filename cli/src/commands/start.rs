@@ -200,6 +200,7 @@ pub async fn start_app(ctx: &Context, config: AppConfig) -> Result<crate::client
         },
     )
     .await?;
+    ctx.printer.info("Done.");
     Ok(client)
 }
 
