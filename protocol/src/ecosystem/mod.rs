@@ -11,6 +11,7 @@
 
 mod parse;
 mod resolve;
+mod typescript;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

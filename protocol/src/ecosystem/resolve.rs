@@ -47,6 +47,12 @@ pub enum ResolveError {
     /// The working directory does not exist.
     #[error("cwd does not exist: {0}")]
     CwdMissing(PathBuf),
+    /// A TypeScript script, without bun on PATH nor a node that strips types.
+    #[error(
+        "interpreter \"bun\" not found in PATH (needed to run {0}): TypeScript apps need bun, \
+         Node.js >= 22.18 (>= 22.6 with type stripping) or an --interpreter"
+    )]
+    BunNotFound(String),
     /// `udp_port` on an app that does not run in cluster mode (where instances share it).
     #[error("app {0:?}: udp_port needs exec_mode = \"cluster\"")]
     UdpNeedsCluster(String),
@@ -163,6 +169,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
     let mut args = config.args.clone();
     let mut interpreter = config.interpreter.clone().filter(|i| i != "none");
     let explicit_none = config.interpreter.as_deref() == Some("none");
+    let mut interpreter_args = config.interpreter_args.clone();
     let default_name;
     let script_path = absolute(&cwd, &script);
     let exec_path = if script_path.is_file() {
@@ -172,6 +179,11 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
             .map(str::to_string);
         if interpreter.is_none() && !explicit_none {
             interpreter = interpreter_for(&script_path).map(str::to_string);
+            if interpreter.as_deref() == Some("bun") && find_in_path("bun", &lookup_env).is_none() {
+                let node = super::typescript::without_bun(&script_path, &lookup_env)?;
+                interpreter = Some(node.interpreter);
+                interpreter_args.extend(node.args);
+            }
         }
         if interpreter.is_none() && !is_executable(&script_path) {
             return Err(ResolveError::NotExecutable(script_path));
@@ -279,7 +291,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         exec_path,
         args,
         interpreter,
-        interpreter_args: config.interpreter_args.clone(),
+        interpreter_args,
         cwd,
         instances,
         exec_mode,
