@@ -232,6 +232,10 @@ fn an_ecosystem_file_names_its_apps_for_every_command() {
     let expected: Vec<String> = list[1..].iter().map(|p| p["pid"].to_string()).collect();
     assert_eq!(pids, expected);
 
+    let run = pm2.run(&["env", "eco.toml"]).ok();
+    let per_process = run.stdout.lines().filter(|l| l.starts_with("namespace: "));
+    assert_eq!(per_process.count(), 3, "e1 and e2's two: {}", run.stdout);
+
     let run = pm2.run(&["describe", "eco.toml"]).ok();
     assert!(run.stdout.contains("e1") && run.stdout.contains("e2"));
     assert!(!run.stdout.contains("other"), "{}", run.stdout);
@@ -322,6 +326,25 @@ fn regexes_and_namespaces_reach_logs_flush_pid_signals_and_start() {
             "[PM2] Applying action restartProcessId on app [b](ids: [ 1 ])",
             "[PM2] [b](1) ✓",
             "[PM2] Process successfully started",
+        ]
+    );
+}
+
+#[test]
+fn kill_prints_pm2s_lines() {
+    let pm2 = Pm2::new();
+    talker(&pm2, "a", None);
+    talker(&pm2, "b", None);
+    all_online(&pm2, 2);
+    let run = pm2.run(&["kill"]).ok();
+    assert_eq!(
+        run.stdout.lines().collect::<Vec<_>>(),
+        [
+            "[PM2] Applying action deleteProcessId on app [all](ids: [ 0, 1 ])",
+            "[PM2] [a](0) ✓",
+            "[PM2] [b](1) ✓",
+            "[PM2] [v] All Applications Stopped",
+            "[PM2] [v] PM2 Daemon Stopped",
         ]
     );
 }

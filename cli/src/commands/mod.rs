@@ -143,9 +143,19 @@ pub async fn kill(ctx: &Context) -> Result<()> {
         Response::Pong { pid, .. } => pid,
         _ => 0,
     };
-    ctx.printer
-        .info("Applying action deleteProcessId on app [all]");
+    // PM2's lines: its kill deletes `all` first (a warning when there is nothing).
+    let all = processes(ask(&mut client, Request::List).await?)?;
+    if all.is_empty() {
+        ctx.printer.warn("No process found");
+    } else {
+        let target = pm2_protocol::Target::All;
+        let line = targets::applying("deleteProcessId", "all", &target, &all);
+        ctx.printer.info(line);
+    }
     ask(&mut client, Request::Kill).await?;
+    for p in &all {
+        ctx.printer.info(targets::done(p));
+    }
     ctx.printer.info("[v] All Applications Stopped");
     wait_for_exit(pid, &ctx.home).await;
     ctx.printer.info("[v] PM2 Daemon Stopped");

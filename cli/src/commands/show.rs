@@ -103,11 +103,12 @@ pub async fn describe(ctx: &Context, words: Vec<String>) -> Result<()> {
 /// as in PM2; a name is ours (every process of the app).
 pub async fn env(ctx: &Context, id: String) -> Result<()> {
     let mut client = ctx.client().await?;
-    let target = match id.parse::<u32>() {
-        Ok(n) => pm2_protocol::Target::Id(n),
-        Err(_) => pm2_protocol::Target::parse(&id),
+    let wanted = match id.parse::<u32>() {
+        Ok(n) => vec![pm2_protocol::Target::Id(n)],
+        // A name, namespace, regex or ecosystem file, as elsewhere.
+        Err(_) => targets::flatten(&targets::read(std::slice::from_ref(&id), None)?),
     };
-    let list = targets::lookup(&mut client, vec![target]).await?;
+    let list = targets::lookup(&mut client, wanted).await?;
     if list.is_empty() {
         anyhow::bail!("Modules with id {id} not found");
     }
