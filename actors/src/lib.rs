@@ -10,7 +10,9 @@
 //! │   └── LogSink[app]  the app's log files
 //! ├── Monitor           cpu/memory of every process tree, once a second
 //! └── App[name]         strategy from the ecosystem file (default one_for_one)
-//!     └── Proc[id]      one OS process: spawn, reap, restart policy, signals
+//!     ├── Proc[id]      one OS process: spawn, reap, restart policy, signals
+//!     ├── Watch         watched apps: restarts the app when its files change
+//!     └── Cron          apps with cron_restart: restarts the app at each match
 //! ```
 //!
 //! State that must survive an actor's restart (an OS process, its counters, the table)
@@ -21,6 +23,7 @@
 pub mod app;
 pub mod balancer;
 pub mod clock;
+pub mod cron;
 mod fsutil;
 pub mod logsink;
 pub mod monitor;
@@ -28,3 +31,4 @@ pub mod proc;
 pub mod registry;
 pub mod root;
 pub mod supervision;
+pub mod watch;

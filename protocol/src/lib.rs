@@ -15,10 +15,13 @@
 //! - [`process`]: [`ProcessInfo`], one row of the process table as frontends see it.
 //! - [`logrotate`]: pm2-logrotate's keys and value forms, shared by `pm2 set` and ecosystem
 //!   files.
+//! - [`watch`] and [`cron`]: file watching and `cron_restart` schedules, as apps ask for
+//!   them.
 //! - [`ecosystem`]: reading ecosystem files (TOML, JSON, YAML, JS) and resolving app options
 //!   into [`AppSpec`]s, shared by `pm2`, `pm2-runtime` and `pm2-mcp`.
 #![warn(missing_docs)]
 
+pub mod cron;
 pub mod dump;
 pub mod ecosystem;
 pub mod frame;
@@ -32,6 +35,7 @@ pub mod target;
 pub mod timestamp;
 pub mod units;
 pub mod vitals;
+pub mod watch;
 
 pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use home::{Home, HomeError};
@@ -44,6 +48,7 @@ pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode, Handover};
 pub use target::Target;
 pub use vitals::HostVitals;
+pub use watch::{WatchChange, WatchConfig, WatchSpec};
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
 pub const PROTOCOL_VERSION: u32 = 9;

@@ -255,6 +255,15 @@ pub enum Request {
         /// `module:key`, `module`, a top-level `key`, or `all`.
         key: String,
     },
+    /// Turn file watching of the apps the targets name on, off, or over
+    /// (`pm2 restart <app> --watch` toggles it before the restart, as PM2); answered with
+    /// their processes. Watching is per app: every process of an app named follows.
+    Watch {
+        /// Which processes (their apps).
+        targets: Vec<Target>,
+        /// On, off, or over.
+        change: crate::WatchChange,
+    },
 }
 
 /// One value of `module_conf.json`, flattened for the wire (bincode cannot carry free-form

@@ -132,6 +132,12 @@ pub struct AppSpec {
     pub shutdown_with_message: bool,
     /// Restart above this resident memory, in bytes.
     pub max_memory_restart: Option<u64>,
+    /// `watch`, `ignore_watch`, `watch_delay`, `watch_options`: restart when files change.
+    #[serde(default)]
+    pub watch: crate::WatchSpec,
+    /// `cron_restart`: restart (or start, when stopped) at each time this matches.
+    #[serde(default)]
+    pub cron_restart: Option<String>,
     /// Log rotation settings of this app over the global `pm2-logrotate` ones.
     pub logrotate: LogRotate,
     /// Options that were accepted but have no effect yet, said once in `describe`.
@@ -181,6 +187,8 @@ impl AppSpec {
             listen_timeout_ms: 3000,
             shutdown_with_message: false,
             max_memory_restart: None,
+            watch: crate::WatchSpec::default(),
+            cron_restart: None,
             logrotate: LogRotate::default(),
             inert_options: Vec::new(),
         }

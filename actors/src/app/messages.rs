@@ -31,6 +31,14 @@ pub enum AppMsg {
     SendLine(Vec<u8>, Vec<u32>, RpcReplyPort<ActReply>),
     /// Forget stopped processes (the end of a delete); the App stops when none are left.
     Remove(Vec<u32>, RpcReplyPort<()>),
+    /// Restart every process of the app, starting those that are stopped (its Watch saw
+    /// files change, or its Cron's time came).
+    RestartAll(RpcReplyPort<ActReply>),
+    /// Turn watching of the app on, off or over; answers every process's row.
+    Watch(pm2_protocol::WatchChange, RpcReplyPort<ActReply>),
+    /// The specs may have changed (a restart with new settings): bring the Watch and Cron
+    /// children in line.
+    Reconcile,
     /// Describe the running processes for a successor daemon, their pipes kept open
     /// across `exec` (`pm2 update`).
     Export(RpcReplyPort<Vec<pm2_protocol::dump::HandedProcess>>),

@@ -5,6 +5,7 @@
 //! replies, so the App keeps handling supervision events meanwhile.
 
 mod messages;
+mod triggers;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -76,6 +77,7 @@ pub struct App;
 pub struct AppState {
     args: AppArgs,
     supervisor: Supervisor,
+    triggers: triggers::Triggers,
 }
 
 impl Actor for App {
@@ -91,6 +93,7 @@ impl Actor for App {
         let mut state = AppState {
             supervisor: Supervisor::new(args.strategy, Intensity::default()),
             args,
+            triggers: Default::default(),
         };
         if let Some(sockets) = state.args.sockets.clone() {
             let spec = ChildSpec {
@@ -119,6 +122,7 @@ impl Actor for App {
         for (pm_id, entry) in existing {
             state.start_proc(&myself, pm_id, entry).await?;
         }
+        state.reconcile(&myself).await;
         Ok(state)
     }
 
@@ -142,13 +146,31 @@ impl Actor for App {
                     infos.push(entry.store.lock().info());
                 }
                 let _ = reply.send(infos);
+                state.reconcile(&myself).await;
             }
             AppMsg::Act {
                 action,
                 ids,
                 update,
                 reply,
-            } => state.act(&myself, action, ids, update, reply),
+            } => {
+                // As PM2: stopping turns watching off; deleting the app (not scaling it
+                // down) ends its watch and cron job first, so neither restarts it meanwhile.
+                if action == Action::Stop {
+                    state.set_watch(pm2_protocol::WatchChange::Disable);
+                    state.reconcile(&myself).await;
+                }
+                if action == Action::Delete && ids.len() >= state.all_ids().len() {
+                    state.end_triggers(&myself).await;
+                }
+                state.act(&myself, action, ids, update, reply)
+            }
+            AppMsg::RestartAll(reply) => {
+                let ids = state.all_ids();
+                state.act(&myself, Action::Restart, ids, no_update(), reply)
+            }
+            AppMsg::Watch(change, reply) => state.change_watch(&myself, change, reply).await,
+            AppMsg::Reconcile => state.reconcile(&myself).await,
             AppMsg::Signal(signal, ids, reply) => {
                 state.each(ids, reply, move |port| ProcMsg::Signal(signal, port))
             }
@@ -167,6 +189,8 @@ impl Actor for App {
                 let _ = reply.send(());
                 if state.args.store.procs().is_empty() {
                     myself.stop(Some("deleted".into()));
+                } else {
+                    state.reconcile(&myself).await;
                 }
             }
         }
@@ -329,6 +353,8 @@ impl AppState {
                     .collect();
                 let _ = ractor::call!(myself, AppMsg::Remove, gone);
             }
+            // A restart may have brought new settings (watch, cron_restart).
+            let _ = myself.cast(AppMsg::Reconcile);
             let _ = reply.send(results);
         });
     }

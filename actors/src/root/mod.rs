@@ -281,6 +281,11 @@ impl RootState {
                     })
                     .await;
             }
+            Request::Watch { targets, change } => {
+                return self
+                    .fan_out(targets, reply, move |_, reply| AppMsg::Watch(change, reply))
+                    .await
+            }
             Request::Flush { targets } => return self.flush(targets, reply).await,
             Request::ReloadLogs => self.reload_logs(),
             // The flag is checked too: a sample taken as sysmonit went off is not shown.

@@ -294,6 +294,8 @@ pub fn plan(
         ("out_file", config.out_file.is_some()),
         ("error_file", config.error_file.is_some()),
         ("log_file", config.log_file.is_some()),
+        ("watch", config.watch.paths.is_some()),
+        ("cron_restart", config.cron_restart.is_some()),
     ];
     options.extend(
         set.iter()

@@ -128,6 +128,10 @@ pub struct AppConfig {
     pub handover: Option<crate::Handover>,
     /// `logrotate`: pm2-logrotate's keys for this app's files (our addition).
     pub logrotate: crate::LogRotate,
+    /// `watch`, `ignore_watch`, `watch_delay`, `watch_options`.
+    pub watch: crate::WatchConfig,
+    /// `cron_restart` / `cron` (checked when resolved; `0` is off, as in PM2).
+    pub cron_restart: Option<String>,
     /// Options accepted but without effect yet; `describe` says so once.
     pub inert_options: Vec<String>,
 }

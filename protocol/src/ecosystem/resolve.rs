@@ -56,6 +56,9 @@ pub enum ResolveError {
     /// `udp_port` on an app that does not run in cluster mode (where instances share it).
     #[error("app {0:?}: udp_port needs exec_mode = \"cluster\"")]
     UdpNeedsCluster(String),
+    /// `cron_restart` is not a cron expression we can run.
+    #[error(transparent)]
+    Cron(#[from] crate::cron::CronError),
 }
 
 /// Interpreter PM2 picks for a script extension (`lib/API/interpreter.json`).
@@ -285,6 +288,13 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
     let time = config.time.unwrap_or(false);
 
     let ports = cluster_ports(config, &env, &ctx.caller_env);
+    let cron_restart = match config.cron_restart.as_deref() {
+        Some(text) if !crate::cron::is_disabled(text) => {
+            crate::cron::CronSchedule::parse(text)?;
+            Some(text.to_string())
+        }
+        _ => None,
+    };
     Ok(AppSpec {
         name,
         namespace: config.namespace.clone().unwrap_or_else(|| "default".into()),
@@ -333,6 +343,8 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         listen_timeout_ms: config.listen_timeout_ms.unwrap_or(3000),
         shutdown_with_message: config.shutdown_with_message.unwrap_or(false),
         max_memory_restart: config.max_memory_restart,
+        watch: config.watch.to_spec(),
+        cron_restart,
         logrotate: config.logrotate.clone(),
         inert_options: config.inert_options.clone(),
     })

@@ -18,6 +18,7 @@ mod locate;
 mod logrotate;
 mod options;
 mod tree;
+mod watch;
 
 #[cfg(test)]
 mod tests;

@@ -11,12 +11,6 @@ use crate::ecosystem::{AppConfig, CombinedLog, EcosystemError};
 /// Options PM2 knows that we accept but that have no effect yet: kept in
 /// [`AppConfig::inert_options`] with a warning.
 const INERT: &[&str] = &[
-    "watch",
-    "ignore_watch",
-    "watch_delay",
-    "watch_options",
-    "cron_restart",
-    "cron",
     "filter_env",
     "uid",
     "user",
@@ -225,6 +219,7 @@ impl App<'_> {
                     self.type_error(entry, "a port number (1 to 65535) or a list of them")
                 })?
             }
+            _ if super::watch::KEYS.contains(&key) => self.watch_option(entry, config, warnings)?,
             _ => {
                 if let Some(profile) = profile_of(key) {
                     let vars = env(value).ok_or_else(|| self.env_error(entry))?;
@@ -307,7 +302,10 @@ fn is_known(key: &str) -> bool {
         "udp_port",
         "udp_ports",
     ];
-    READ.contains(&key) || INERT.contains(&key) || profile_of(key).is_some()
+    READ.contains(&key)
+        || INERT.contains(&key)
+        || super::watch::KEYS.contains(&key)
+        || profile_of(key).is_some()
 }
 
 /// `production` for `env_production`.

@@ -320,7 +320,7 @@ module.exports = {
     let cjs = "module.exports = [{ script: 'b.js', watch: true }];\n";
     let ecosystem = load(&write(&dir, "ecosystem.config.cjs", cjs)).expect("CJS list");
     assert_eq!(ecosystem.apps[0].script.as_deref(), Some("b.js"));
-    assert_eq!(ecosystem.apps[0].inert_options, vec!["watch".to_string()]);
+    assert_eq!(ecosystem.apps[0].watch.paths, Some(Vec::new()));
 }
 
 #[test]
@@ -354,17 +354,17 @@ fn js_without_node_in_path_is_node_missing() {
 
 #[test]
 fn unknown_key_warns_with_its_line() {
-    let toml = "[[apps]]\nname = \"api\"\nscript = \"a.js\"\n\n\n\nscirpt = \"x\"\nwatch = true\n";
+    let toml = "[[apps]]\nname = \"api\"\nscript = \"a.js\"\n\n\n\nscirpt = \"x\"\nvizion = true\n";
     let ecosystem = load_text("ecosystem.toml", toml).expect("valid");
     assert_eq!(
         ecosystem.warnings,
         vec![
             "ecosystem.toml:7: app \"api\": unknown option \"scirpt\" (ignored)".to_string(),
-            "ecosystem.toml: app \"api\": option \"watch\" is accepted but has no effect yet"
+            "ecosystem.toml: app \"api\": option \"vizion\" is accepted but has no effect yet"
                 .to_string(),
         ]
     );
-    assert_eq!(ecosystem.apps[0].inert_options, vec!["watch".to_string()]);
+    assert_eq!(ecosystem.apps[0].inert_options, vec!["vizion".to_string()]);
 
     let json = "{\"apps\": [\n {\"name\": \"api\",\n  \"script\": \"a.js\",\n  \"scirpt\": 1}]}";
     let ecosystem = load_text("ecosystem.json", json).expect("valid");
