@@ -295,6 +295,9 @@ pub struct TargetArgs {
     /// With an ecosystem file: use `env_<name>`.
     #[arg(long = "env")]
     pub env: Option<String>,
+    /// `restart`: toggle watching before restarting; `stop`: stop watching (as any stop).
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// Options of `pm2 start`, PM2's flags.
@@ -390,7 +393,31 @@ pub struct StartArgs {
     /// Give restarted processes the current environment.
     #[arg(long = "update-env")]
     pub update_env: bool,
-    /// Watch and restart on change (accepted; takes effect in a later version).
-    #[arg(short = 'w', long)]
-    pub watch: bool,
+    /// Restart the app when files change: under its cwd, or under the paths given
+    /// (`--watch src --watch config`, or `--watch src,config`).
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "PATHS",
+        num_args = 0..=1,
+        default_missing_value = "",
+        value_delimiter = ',',
+        action = clap::ArgAction::Append
+    )]
+    pub watch: Option<Vec<String>>,
+    /// With --watch: globs of paths whose changes are ignored (space or comma separated).
+    #[arg(long = "ignore-watch", value_name = "GLOBS", action = clap::ArgAction::Append)]
+    pub ignore_watch: Vec<String>,
+    /// With --watch: quiet time after a change before the restart (`2` seconds, `500ms`).
+    #[arg(long = "watch-delay", value_name = "DELAY")]
+    pub watch_delay: Option<String>,
+    /// Restart (or start, when stopped) at each time this cron expression matches
+    /// (5 fields, or 6 with seconds first).
+    #[arg(
+        short = 'c',
+        long = "cron-restart",
+        visible_alias = "cron",
+        value_name = "EXPR"
+    )]
+    pub cron_restart: Option<String>,
 }

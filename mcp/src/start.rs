@@ -80,10 +80,9 @@ fn config_of(a: &StartArgs, script: &str) -> Result<AppConfig, String> {
         cwd: a.cwd.clone(),
         instances,
         env: a.env.clone().unwrap_or_default(),
-        inert_options: if a.watch == Some(true) {
-            vec!["watch".into()]
-        } else {
-            Vec::new()
+        watch: pm2_protocol::WatchConfig {
+            paths: (a.watch == Some(true)).then(Vec::new),
+            ..Default::default()
         },
         ..AppConfig::default()
     })

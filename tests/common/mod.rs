@@ -582,3 +582,31 @@ impl Drop for Load {
         }
     }
 }
+
+/// Panics, naming `what`, unless `check` holds for the whole `window`: for what must *not*
+/// happen (no restart after an ignored write), which only an observation window can show.
+pub fn stays(what: &str, window: Duration, mut check: impl FnMut() -> bool) {
+    let end = Instant::now() + window;
+    while Instant::now() < end {
+        assert!(check(), "{what} did not hold for {window:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Resident memory of a process (`VmRSS`), in bytes.
+pub fn rss_bytes(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// CPU time a process has used, user and system, in clock ticks (`USER_HZ`: 100 a second).
+pub fn cpu_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(") ")?.1.split_whitespace();
+    // After the command: state is field 3, utime 14 and stime 15 (1-based).
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}

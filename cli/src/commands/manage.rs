@@ -1,7 +1,7 @@
 //! `stop`, `restart`, `reload`, `delete`, `reset`, `sendSignal`.
 
 use anyhow::Result;
-use pm2_protocol::{Action, ProcessInfo, Request, Target};
+use pm2_protocol::{Action, ProcessInfo, Request, Target, WatchChange};
 
 use super::start::caller_env;
 use super::targets::{self, Word};
@@ -44,6 +44,9 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
             Word::Target { text, target } => {
                 if reloads && !args.update_env {
                     ctx.printer.text(IMMUTABLE);
+                }
+                if action == Action::Restart && args.watch {
+                    toggle_watch(&mut client, target).await?;
                 }
                 let update_env = args.update_env.then(caller_env);
                 operate(ctx, &mut client, action, text, target, update_env).await?;
@@ -121,6 +124,30 @@ fn print_done(ctx: &Context, action: Action, p: &ProcessInfo) {
     } else {
         ctx.printer.info(targets::done(p));
     }
+    if let (Action::Stop, Some(cron)) = (action, &p.spec.cron_restart) {
+        // PM2's warning: the cron job goes on and will start the app again.
+        ctx.printer.warn(format!(
+            "App {} stopped but CRON RESTART is still UP {cron}",
+            p.spec.name
+        ));
+    }
+}
+
+/// `pm2 restart <app> --watch`: watching is turned over before the restart, as PM2's
+/// client does. A target that names nothing is left to the restart to report.
+async fn toggle_watch(client: &mut Client, target: &Target) -> Result<()> {
+    if targets::lookup(client, vec![target.clone()])
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let request = Request::Watch {
+        targets: vec![target.clone()],
+        change: WatchChange::Toggle,
+    };
+    ask(client, request).await?;
+    Ok(())
 }
 
 /// `pm2 scale <app> <number|+N|-N>`.

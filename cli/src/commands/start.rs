@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context as _, Result};
 use pm2_protocol::ecosystem::{self, AppConfig, CombinedLog, Instances, ResolveContext};
 use pm2_protocol::units::{parse_duration_ms, parse_size_bytes};
+use pm2_protocol::watch::parse_watch_delay_ms;
+use pm2_protocol::WatchConfig;
 use pm2_protocol::{Action, AppSpec, ProcessInfo, Request, Target};
 
 use super::{ask, processes, show, targets, Context};
@@ -255,6 +257,7 @@ fn load_ecosystem(ctx: &Context, path: &Path, args: &StartArgs) -> Result<Vec<Ap
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or(current_dir()?);
     let context = resolve_context(dir, args, ctx);
+    let watch_flags = watch_config(args)?;
     let mut specs = Vec::new();
     for mut app in file.apps {
         if let (Some(only), Some(name)) = (&only, &app.name) {
@@ -265,6 +268,7 @@ fn load_ecosystem(ctx: &Context, path: &Path, args: &StartArgs) -> Result<Vec<Ap
         if app.namespace.is_none() {
             app.namespace = args.namespace.clone();
         }
+        apply_watch_flags(&mut app, &watch_flags);
         if args.append_env_to_name {
             app.append_env_to_name = Some(true);
         }
@@ -312,10 +316,6 @@ fn words(text: &Option<String>) -> Vec<String> {
 fn config_from_flags(script: &str, a: &StartArgs) -> Result<AppConfig> {
     let mut interpreter_args = words(&a.interpreter_args);
     interpreter_args.extend(words(&a.node_args));
-    let mut inert_options = Vec::new();
-    if a.watch {
-        inert_options.push("watch".to_string());
-    }
     Ok(AppConfig {
         name: a.name.clone(),
         script: Some(script.to_string()),
@@ -365,9 +365,58 @@ fn config_from_flags(script: &str, a: &StartArgs) -> Result<AppConfig> {
             .transpose()?,
         force: a.force.then_some(true),
         append_env_to_name: a.append_env_to_name.then_some(true),
-        inert_options,
+        watch: watch_config(a)?,
+        cron_restart: a.cron_restart.clone(),
         ..AppConfig::default()
     })
+}
+
+/// `--watch [paths]`, `--ignore-watch`, `--watch-delay`.
+fn watch_config(a: &StartArgs) -> Result<WatchConfig> {
+    let paths = a.watch.as_ref().map(|list| {
+        list.iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    });
+    let ignore = (!a.ignore_watch.is_empty()).then(|| {
+        a.ignore_watch
+            .iter()
+            .flat_map(|s| s.split([',', ' ']))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    });
+    let delay_ms = a
+        .watch_delay
+        .as_deref()
+        .map(|v| {
+            parse_watch_delay_ms(v).ok_or_else(|| {
+                anyhow!("invalid --watch-delay value {v:?}: expected seconds (2, 1.5) or 500ms")
+            })
+        })
+        .transpose()?;
+    Ok(WatchConfig {
+        paths,
+        ignore,
+        delay_ms,
+        ..WatchConfig::default()
+    })
+}
+
+/// `--watch` and its companions given with an ecosystem file apply to the apps that set no
+/// watch options of their own, as in PM2.
+fn apply_watch_flags(app: &mut AppConfig, flags: &WatchConfig) {
+    if app.watch.paths.is_none() {
+        app.watch.paths = flags.paths.clone();
+    }
+    if app.watch.ignore.is_none() {
+        app.watch.ignore = flags.ignore.clone();
+    }
+    if app.watch.delay_ms.is_none() {
+        app.watch.delay_ms = flags.delay_ms;
+    }
 }
 
 #[cfg(test)]

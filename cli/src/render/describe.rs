@@ -77,6 +77,9 @@ fn rows(p: &ProcessInfo, now_ms: i64) -> Vec<(&'static str, Cell)> {
     if let Some(bytes) = spec.max_memory_restart {
         rows.push(("max memory restart", Cell::plain(bytes.to_string())));
     }
+    if let Some(cron) = &spec.cron_restart {
+        rows.push(("cron restart", Cell::plain(cron.as_str())));
+    }
     rows.push(("uptime", Cell::plain(uptime(p, now_ms))));
     if let Some(log) = &p.combined_log {
         rows.push((
@@ -119,7 +122,14 @@ fn rows(p: &ProcessInfo, now_ms: i64) -> Vec<(&'static str, Cell)> {
             "node env",
             Cell::plain(p.env.get("NODE_ENV").map_or("N/A", String::as_str)),
         ),
-        ("watch & reload", Cell::plain("✘")),
+        (
+            "watch & reload",
+            if spec.watch.enabled {
+                Cell::new("✔", Paint::GREEN_BOLD)
+            } else {
+                Cell::plain("✘")
+            },
+        ),
         (
             "unstable restarts",
             Cell::plain(p.unstable_restarts.to_string()),

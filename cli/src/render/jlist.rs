@@ -58,6 +58,15 @@ fn strings(items: &[String]) -> Node {
     Node::Array(items.iter().map(|s| Node::from(s.as_str())).collect())
 }
 
+/// `pm2_env.watch` as PM2 keeps it: `false`, `true`, or the paths given.
+fn watch(spec: &pm2_protocol::AppSpec) -> Node {
+    match (spec.watch.enabled, spec.watch.paths.is_empty()) {
+        (false, _) => Node::from(false),
+        (true, true) => Node::from(true),
+        (true, false) => strings(&spec.watch.paths),
+    }
+}
+
 /// `pm2_env`, in the order PM2 builds it for an app started from the command line.
 pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     let spec = &p.spec;
@@ -81,7 +90,13 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     put("vizion", Node::from(false));
     put("autostart", Node::from(spec.autostart));
     put("autorestart", Node::from(spec.autorestart));
-    put("watch", Node::from(false));
+    put("watch", watch(spec));
+    if let Some(ignore) = &spec.watch.ignore {
+        put("ignore_watch", strings(ignore));
+    }
+    if let Some(cron) = &spec.cron_restart {
+        put("cron_restart", Node::from(cron.as_str()));
+    }
     put("instance_var", Node::from(spec.instance_var.as_str()));
     put("treekill", Node::from(spec.treekill));
     put("username", Node::from(p.username.as_str()));

@@ -39,7 +39,10 @@ fn block(p: &ProcessInfo, now_ms: i64) -> String {
         format!("uptime : {}", uptime(p, now_ms)),
         format!("memory usage : {} ", human_bytes(reported_monit(p).1)),
         format!("error log : {}", err_log.display()),
-        "watching : no".to_owned(),
+        format!(
+            "watching : {}",
+            if p.spec.watch.enabled { "yes" } else { "no" }
+        ),
         format!("PID file : {}", p.pid_file.display()),
     ];
     let mut text = lines.join("\n");

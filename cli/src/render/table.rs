@@ -154,7 +154,11 @@ fn row(p: &ProcessInfo, now_ms: i64, layout: Layout, name_width: usize) -> Vec<C
     cells.push(Cell::plain(memory_text(p)));
     if full {
         cells.push(Cell::new(fit(&p.username, 8), Paint::BOLD));
-        cells.push(Cell::new("disabled", Paint::GREY));
+        cells.push(if p.spec.watch.enabled {
+            Cell::new("enabled", Paint::GREEN_BOLD)
+        } else {
+            Cell::new("disabled", Paint::GREY)
+        });
     }
     cells
 }

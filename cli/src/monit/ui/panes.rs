@@ -138,11 +138,7 @@ fn fields(p: &ProcessInfo, now_ms: i64) -> Vec<(&'static str, String)> {
         path.as_ref()
             .map_or("/dev/null".to_string(), |p| p.display().to_string())
     };
-    let watch = if spec.inert_options.iter().any(|o| o == "watch") {
-        "✘ (not active yet)"
-    } else {
-        "✘"
-    };
+    let watch = if spec.watch.enabled { "✔" } else { "✘" };
     let mut interpreter = spec.interpreter_name().to_string();
     if !spec.interpreter_args.is_empty() {
         interpreter = format!("{interpreter} {}", spec.interpreter_args.join(" "));
