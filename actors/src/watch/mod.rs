@@ -18,7 +18,7 @@ pub mod filter;
 mod sensor;
 pub mod tree;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -218,7 +218,12 @@ impl WatchState {
             return;
         };
         let plan = &self.args.plan;
-        let shown = path.strip_prefix(&plan.cwd).unwrap_or(&path);
+        let shown = match path.strip_prefix(&plan.cwd) {
+            // The cwd itself (a polling watcher reports the folder whose listing changed).
+            Ok(relative) if relative.as_os_str().is_empty() => Path::new("."),
+            Ok(relative) => relative,
+            Err(_) => &path,
+        };
         // PM2's words (lib/Watcher.js), the path relative to the app's cwd as chokidar gives.
         tracing::info!(
             "Change detected on path {} for app {} - restarting",
