@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use futures::future::join_all;
-use pm2_protocol::{LogStream, RecentLog, Response, Target};
-use ractor::RpcReplyPort;
+use pm2_protocol::{LogStream, ProcessInfo, RecentLog, Response, Target};
+use ractor::{ActorRef, RpcReplyPort};
 
 use super::RootState;
 use crate::logsink::LogsMsg;
@@ -19,26 +19,33 @@ const RECENT_BUDGET: usize = 8 * 1024 * 1024;
 const RECENT_WAIT_MS: u64 = 5000;
 
 impl RootState {
-    /// Empties the files of the targeted processes (all when none), each through the sink
-    /// that writes it, so sizes kept for rotation stay right.
-    pub(super) async fn flush(&mut self, targets: Vec<Target>, reply: RpcReplyPort<Response>) {
+    /// The processes the targets name (all when none) and the log supervisor, or why not.
+    async fn logs_of(
+        &mut self,
+        targets: Vec<Target>,
+    ) -> Result<(Vec<ProcessInfo>, ActorRef<LogsMsg>), String> {
         let targets = if targets.is_empty() {
             vec![Target::All]
         } else {
             targets
         };
-        let procs = match self.resolve(targets, false).await {
-            Ok(procs) => procs,
+        let procs = self.resolve(targets, false).await?;
+        let logs = self
+            .logs
+            .get()
+            .ok_or("log supervisor is restarting, try again")?;
+        Ok((procs, logs))
+    }
+
+    /// Empties the files of the targeted processes (all when none), each through the sink
+    /// that writes it, so sizes kept for rotation stay right.
+    pub(super) async fn flush(&mut self, targets: Vec<Target>, reply: RpcReplyPort<Response>) {
+        let (procs, logs) = match self.logs_of(targets).await {
+            Ok(found) => found,
             Err(e) => {
                 let _ = reply.send(Response::Error(e));
                 return;
             }
-        };
-        let Some(logs) = self.logs.get() else {
-            let _ = reply.send(Response::Error(
-                "log supervisor is restarting, try again".into(),
-            ));
-            return;
         };
         let mut by_app: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
         for p in &procs {
@@ -77,23 +84,12 @@ impl RootState {
         lines: u32,
         reply: RpcReplyPort<Response>,
     ) {
-        let targets = if targets.is_empty() {
-            vec![Target::All]
-        } else {
-            targets
-        };
-        let procs = match self.resolve(targets, false).await {
-            Ok(procs) => procs,
+        let (procs, logs) = match self.logs_of(targets).await {
+            Ok(found) => found,
             Err(e) => {
                 let _ = reply.send(Response::Error(e));
                 return;
             }
-        };
-        let Some(logs) = self.logs.get() else {
-            let _ = reply.send(Response::Error(
-                "log supervisor is restarting, try again".into(),
-            ));
-            return;
         };
         let mut entries = Vec::new();
         // Per app: the entries its sink answers for, and their files.
