@@ -636,46 +636,48 @@ while True:
     time.sleep(60)
 "#;
 
+/// The Python handler both test servers use: answers every GET with its own pid.
+macro_rules! pid_handler_py {
+    () => {
+        r#"
+class Pid(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = str(os.getpid()).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+"#
+    };
+}
+
 /// A Python server on the socket the daemon passes as fd 3 (systemd's convention).
-const SHARED_SOCKET_PY: &str = r#"
+const SHARED_SOCKET_PY: &str = concat!(
+    r#"
 import http.server, os, socket, sys
 if os.environ.get("LISTEN_FDS") != "1" or os.environ.get("LISTEN_PID") != str(os.getpid()):
     sys.exit("no socket for me: LISTEN_FDS=%r LISTEN_PID=%r pid=%d"
              % (os.environ.get("LISTEN_FDS"), os.environ.get("LISTEN_PID"), os.getpid()))
-
-class Pid(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = str(os.getpid()).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
+"#,
+    pid_handler_py!(),
+    r#"
 server = http.server.HTTPServer(("127.0.0.1", 0), Pid, bind_and_activate=False)
 server.socket = socket.socket(fileno=3)
 server.serve_forever()
-"#;
+"#
+);
 
 /// A Python server binding 127.0.0.1:$PORT itself (behind the proxy).
-const OWN_PORT_PY: &str = r#"
-import http.server, os
-
-class Pid(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = str(os.getpid()).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
+const OWN_PORT_PY: &str = concat!(
+    "\nimport http.server, os\n",
+    pid_handler_py!(),
+    r#"
 http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Pid).serve_forever()
-"#;
+"#
+);
 
 /// Exits on the `shutdown` message; says so if it gets SIGINT instead (and stays).
 const POLITE_JS: &str = r#"

@@ -321,29 +321,12 @@ pub fn free_ports(count: u16) -> u16 {
 
 /// One `GET /` to `127.0.0.1:port` with `Connection: close`; the body of a 200 answer.
 pub fn http_get(port: u16) -> Result<String, String> {
-    use std::io::{Read, Write};
-    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2))
-        .map_err(|e| format!("connect: {e}"))?;
-    let timeout = Some(Duration::from_secs(5));
-    let _ = stream.set_read_timeout(timeout);
-    let _ = stream.set_write_timeout(timeout);
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .map_err(|e| format!("send: {e}"))?;
-    let mut answer = Vec::new();
-    stream
-        .read_to_end(&mut answer)
-        .map_err(|e| format!("receive: {e}"))?;
-    let answer = String::from_utf8_lossy(&answer);
-    let (head, body) = answer
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("not an HTTP answer: {answer:?}"))?;
-    let status = head.lines().next().unwrap_or_default();
-    if !status.contains(" 200") {
-        return Err(format!("status line {status:?}"));
+    let (status, head, body) = http_request(port, "/", &[])?;
+    if status != 200 {
+        let line = head.lines().next().unwrap_or_default();
+        return Err(format!("status line {line:?}"));
     }
-    Ok(body.to_string())
+    Ok(body)
 }
 
 /// One request to `127.0.0.1:port` for `path`, with extra header lines (`Authorization:
