@@ -10,10 +10,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::socket::{connect, handshake, read_frame, send_frame, send_raw};
 use common::{alive, read, wait_until, Pm2, Run};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use pm2_protocol::frame::{decode_body, encode_body};
 use pm2_protocol::{
     ClientFrame, Hello, Request, Response, ServerFrame, MAX_FRAME_LEN, PROTOCOL_VERSION,
 };
@@ -380,51 +380,6 @@ fn mode(path: &Path) -> u32 {
         .permissions()
         .mode()
         & 0o777
-}
-
-/// A raw connection to the daemon's socket, with a read deadline.
-fn connect(pm2: &Pm2) -> UnixStream {
-    let stream = UnixStream::connect(pm2.home().join("rpc.sock")).expect("connect rpc.sock");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
-    stream
-}
-
-/// Sends one frame: a big-endian u32 length, then `body`.
-fn send_raw(stream: &mut UnixStream, body: &[u8]) {
-    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
-    frame.extend_from_slice(body);
-    stream.write_all(&frame).expect("send frame");
-}
-
-fn send_frame(stream: &mut UnixStream, frame: &ClientFrame) {
-    send_raw(stream, &encode_body(frame).expect("encode"));
-}
-
-/// Reads one frame from the daemon.
-fn read_frame(stream: &mut UnixStream) -> ServerFrame {
-    let mut len = [0u8; 4];
-    stream
-        .read_exact(&mut len)
-        .expect("read a frame length from the daemon");
-    let len = u32::from_be_bytes(len) as usize;
-    assert!(
-        len <= MAX_FRAME_LEN,
-        "the daemon sent a frame of {len} bytes"
-    );
-    let mut body = vec![0u8; len];
-    stream.read_exact(&mut body).expect("read a frame body");
-    decode_body(&body).expect("the daemon's frame decodes")
-}
-
-/// Sends our hello and returns the welcome.
-fn handshake(stream: &mut UnixStream) -> pm2_protocol::Welcome {
-    send_frame(stream, &ClientFrame::Hello(Hello::current()));
-    match read_frame(stream) {
-        ServerFrame::Welcome(welcome) => welcome,
-        other => panic!("expected a welcome, got {other:?}"),
-    }
 }
 
 /// Reads one frame and expects an error response; returns its text.

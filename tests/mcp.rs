@@ -4,15 +4,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use common::{alive, free_port, read, wait_until, Pm2, DEADLINE};
-use pm2_protocol::frame::{decode_body, encode_body};
-use pm2_protocol::{
-    ClientFrame, Hello, LogStream, RecentLog, Request, Response, ServerFrame, Target,
-};
+use pm2_protocol::{LogStream, RecentLog, Request, Response, Target};
 use serde_json::{json, Value};
 
 struct Session {
@@ -84,31 +80,13 @@ impl Session {
 /// Asks the tree behind `PM2_HOME/rpc.sock` for the recent out lines of an app, as
 /// `pm2_tail_logs` does.
 fn recent_out_logs(pm2: &Pm2, app: &str, lines: u32) -> Vec<RecentLog> {
-    fn send(stream: &mut UnixStream, frame: &ClientFrame) {
-        let body = encode_body(frame).expect("encode");
-        stream
-            .write_all(&(body.len() as u32).to_be_bytes())
-            .unwrap();
-        stream.write_all(&body).unwrap();
-    }
-    fn receive(stream: &mut UnixStream) -> ServerFrame {
-        let mut len = [0u8; 4];
-        stream.read_exact(&mut len).expect("a frame length");
-        let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
-        stream.read_exact(&mut body).expect("a frame body");
-        decode_body(&body).expect("a frame")
-    }
-    let mut stream = UnixStream::connect(pm2.home().join("rpc.sock")).expect("connect");
-    send(&mut stream, &ClientFrame::Hello(Hello::current()));
-    assert!(matches!(receive(&mut stream), ServerFrame::Welcome(_)));
     let request = Request::RecentLogs {
         targets: vec![Target::Name(app.into())],
         stream: Some(LogStream::Out),
         lines,
     };
-    send(&mut stream, &ClientFrame::Request(request));
-    match receive(&mut stream) {
-        ServerFrame::Response(Response::RecentLogs(logs)) => logs,
+    match common::socket::ask(pm2, request).1 {
+        Response::RecentLogs(logs) => logs,
         other => panic!("expected recent logs, got {other:?}"),
     }
 }

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod logs;
+pub mod socket;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
