@@ -102,11 +102,36 @@ impl Client {
 
     /// The next pushed event; `None` when the daemon went away.
     pub async fn next_event(&mut self) -> Result<Option<pm2_protocol::Event>, ClientError> {
-        match self.framed.next().await {
-            Some(Ok(ServerFrame::Event(event))) => Ok(Some(event)),
-            Some(Ok(other)) => Err(ClientError::Connection(format!(
-                "unexpected frame {other:?}"
+        match self.next_pushed().await? {
+            Some(ServerFrame::Event(event)) => Ok(Some(event)),
+            other => other.map(unexpected).transpose(),
+        }
+    }
+
+    /// Turns the connection into a stream of table changes ([`Client::next_change`]);
+    /// answers the rows as they are now.
+    pub async fn subscribe_table(&mut self) -> Result<Vec<pm2_protocol::ProcessInfo>, ClientError> {
+        match self.request(Request::SubscribeTable).await? {
+            Response::Processes(rows) => Ok(rows),
+            Response::Error(e) => Err(ClientError::Connection(e)),
+            other => Err(ClientError::Connection(format!(
+                "unexpected answer {other:?}"
             ))),
+        }
+    }
+
+    /// The next pushed change of the table; `None` when the daemon went away.
+    pub async fn next_change(&mut self) -> Result<Option<pm2_protocol::TableChange>, ClientError> {
+        match self.next_pushed().await? {
+            Some(ServerFrame::Change(change)) => Ok(Some(change)),
+            other => other.map(unexpected).transpose(),
+        }
+    }
+
+    /// The next frame of a subscription; `None` when the daemon went away.
+    async fn next_pushed(&mut self) -> Result<Option<ServerFrame>, ClientError> {
+        match self.framed.next().await {
+            Some(Ok(frame)) => Ok(Some(frame)),
             Some(Err(e)) => Err(ClientError::Connection(e.to_string())),
             None => Ok(None),
         }
@@ -127,6 +152,13 @@ impl Client {
             Err(_) => Err(ClientError::Timeout(RESPONSE_DEADLINE)),
         }
     }
+}
+
+/// A frame of another kind than the subscription carries.
+fn unexpected<T>(frame: ServerFrame) -> Result<T, ClientError> {
+    Err(ClientError::Connection(format!(
+        "unexpected frame {frame:?}"
+    )))
 }
 
 async fn next(

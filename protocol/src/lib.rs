@@ -13,6 +13,7 @@
 //! - [`spec`]: [`AppSpec`], an app fully resolved (absolute paths, interpreter, env), which is
 //!   what the daemon is asked to run.
 //! - [`process`]: [`ProcessInfo`], one row of the process table as frontends see it.
+//! - [`table`]: the table as pushed changes, and the mirror a frontend keeps of it.
 //! - [`logrotate`]: pm2-logrotate's keys and value forms, shared by `pm2 set` and ecosystem
 //!   files.
 //! - [`watch`] and [`cron`]: file watching and `cron_restart` schedules, as apps ask for
@@ -30,6 +31,7 @@ pub mod logrotate;
 pub mod message;
 pub mod process;
 pub mod spec;
+pub mod table;
 pub mod tail;
 pub mod target;
 pub mod timestamp;
@@ -46,12 +48,13 @@ pub use message::{
 };
 pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode, Handover};
+pub use table::{Metrics, TableChange, TableMirror};
 pub use target::Target;
 pub use vitals::HostVitals;
 pub use watch::{WatchChange, WatchConfig, WatchSpec};
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

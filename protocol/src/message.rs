@@ -58,6 +58,8 @@ pub enum ServerFrame {
     Response(Response),
     /// Pushed after [`Request::Subscribe`] was accepted, until the client hangs up.
     Event(Event),
+    /// Pushed after [`Request::SubscribeTable`] was answered, until the client hangs up.
+    Change(crate::TableChange),
 }
 
 /// Which output of a process a line came from.
@@ -198,6 +200,10 @@ pub enum Request {
         /// Which processes; matched on each line, so new processes of a name are followed.
         targets: Vec<Target>,
     },
+    /// Keep the process table on screen: answered with every row as `ListBrief` would, then
+    /// the connection only carries [`ServerFrame::Change`]s (rows that changed, deletions,
+    /// each round of figures, host vitals) until the client hangs up.
+    SubscribeTable,
     /// Empty the log files of the processes the targets name (every app and the daemon's
     /// own log when empty).
     Flush {

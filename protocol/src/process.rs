@@ -93,6 +93,33 @@ pub struct ProcessInfo {
 }
 
 impl ProcessInfo {
+    /// The row of a process that has not run: stopped, no pid, no figures, no logs; the
+    /// caller fills in what it knows (fixtures start from it with `..`).
+    pub fn new(pm_id: u32, spec: AppSpec) -> ProcessInfo {
+        ProcessInfo {
+            pm_id,
+            instance: 0,
+            pid_file: spec.pid_file.clone(),
+            spec,
+            pid: None,
+            status: Status::Stopped,
+            restart_time: 0,
+            unstable_restarts: 0,
+            prev_restart_delay: None,
+            pm_uptime: 0,
+            created_at: 0,
+            exit_code: None,
+            out_log: None,
+            err_log: None,
+            combined_log: None,
+            env: BTreeMap::new(),
+            monit: Monit::default(),
+            username: String::new(),
+            last_error: None,
+            log_error: None,
+        }
+    }
+
     /// Milliseconds since the last start, 0 when not running.
     pub fn uptime_ms(&self, now_ms: i64) -> i64 {
         if self.status == Status::Online && self.pid.is_some() {

@@ -15,7 +15,8 @@ use pm2_protocol::dump::{start_ticks, Dump};
 use pm2_protocol::{ProcessInfo, Request, Response};
 use ractor::ActorRef;
 
-/// How often the state file is brought up to date (only written when the list changed).
+/// The shortest time between two looks at the list: a process that restarts in a loop
+/// changes its row many times a second, the state file needs only the latest.
 pub const KEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// How long orphans get to stop after SIGTERM before SIGKILL.
@@ -23,11 +24,16 @@ const ORPHAN_GRACE: Duration = Duration::from_secs(3);
 
 /// Keeps `path` up to date with the process list until the task is dropped.
 ///
-/// Each second it asks only for the fingerprint (which processes exist, their pids and
-/// restart counts; a spec only changes with a (re)start, which changes those); the whole
-/// list, every spec and environment cloned, is fetched only when that changed. Asking for
-/// the list each second was a third of the daemon's idle CPU with fifty apps.
+/// It sleeps until a row changes (the table's revision), then compares the fingerprint
+/// (which processes exist, their pids and restart counts; a spec only changes with a
+/// (re)start, which changes those) and fetches the whole list, every spec and environment
+/// cloned, only when that changed. An idle daemon does nothing here: asking each second
+/// was a third of its idle CPU with fifty apps.
 pub async fn keep(root: ActorRef<RootMsg>, path: PathBuf) {
+    let Ok(mut revisions) = ractor::call!(root, RootMsg::Revisions) else {
+        tracing::warn!("cannot keep the state file: the tree is not answering");
+        return;
+    };
     let mut last = Vec::new();
     loop {
         if let Ok(fingerprint) = ractor::call!(root, RootMsg::Fingerprint) {
@@ -43,6 +49,10 @@ pub async fn keep(root: ActorRef<RootMsg>, path: PathBuf) {
             }
         }
         tokio::time::sleep(KEEP_EVERY).await;
+        // A change made during the write or the sleep makes this return at once.
+        if revisions.changed().await.is_err() {
+            return;
+        }
     }
 }
 

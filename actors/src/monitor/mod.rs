@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pm2_protocol::message::Action;
-use pm2_protocol::{HostVitals, Monit, Request, Response, Target};
+use pm2_protocol::{HostVitals, Metrics, Monit, Request, Response, Target};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
@@ -45,6 +45,8 @@ pub enum MonitorMsg {
 pub struct MonitorArgs {
     /// The process table.
     pub registry: LiveRef<RegistryMsg>,
+    /// The table's revision: which processes run is asked again only when it moved.
+    pub revisions: watch::Receiver<u64>,
     /// Where memory restarts are asked for, as any `pm2 restart`.
     pub root: ActorRef<RootMsg>,
     /// `pm2:sysmonit`: sample the host while true.
@@ -57,9 +59,11 @@ pub struct MonitorArgs {
 #[derive(Clone)]
 pub struct Monitor;
 
-/// Its state: the previous readings (cpu% and rates are differences) and what is restarting.
+/// Its state: the previous readings (cpu% and rates are differences), what is restarting,
+/// and the running processes as of the table's last revision.
 pub struct MonitorState {
     args: MonitorArgs,
+    watched: Option<Vec<Watched>>,
     walker: tree::Walker,
     cpu: usage::CpuMeter,
     guard: memory::MemoryGuard,
@@ -79,6 +83,7 @@ impl Actor for Monitor {
         myself.send_interval(SAMPLE_EVERY, || MonitorMsg::Tick);
         Ok(MonitorState {
             args,
+            watched: None,
             walker: tree::Walker::default(),
             cpu: usage::CpuMeter::default(),
             guard: memory::MemoryGuard::default(),
@@ -116,11 +121,26 @@ impl MonitorState {
         self.args.vitals.send_replace(vitals);
     }
 
+    /// The running processes: asked of the registry only after a row changed. Asking each
+    /// second (and copying fifty rows' worth) was most of an idle daemon's CPU.
+    async fn refresh_watched(&mut self, registry: &ActorRef<RegistryMsg>) {
+        // A closed channel (cannot happen while Root lives) means: always ask.
+        if self.args.revisions.has_changed().unwrap_or(true) {
+            self.args.revisions.borrow_and_update();
+            self.watched = None;
+        }
+        if self.watched.is_none() {
+            self.watched = ractor::call_t!(registry, RegistryMsg::Watched, 2000).ok();
+        }
+    }
+
     async fn sample_processes(&mut self, myself: &ActorRef<MonitorMsg>) {
         let Some(registry) = self.args.registry.get() else {
             return;
         };
-        let Ok(watched) = ractor::call_t!(registry, RegistryMsg::Watched, 2000) else {
+        self.refresh_watched(&registry).await;
+        // Taken out for the round (and put back) rather than copied.
+        let Some(watched) = self.watched.take() else {
             return;
         };
         // An empty round still ends: the files of processes that went away are closed.
@@ -129,7 +149,7 @@ impl MonitorState {
         self.cpu.begin_round();
         self.walker.begin_round();
         let mut metrics = Vec::with_capacity(watched.len());
-        for process in watched {
+        for process in &watched {
             let now = Instant::now();
             let mut sum = Monit::default();
             for (pid, stat) in self.walker.tree(process.pid) {
@@ -142,12 +162,17 @@ impl MonitorState {
                     .guard
                     .over_limit(process.pm_id, sum.memory, process.max_memory)
             {
-                self.restart(myself, &process, sum.memory);
+                self.restart(myself, process, sum.memory);
             }
-            metrics.push((process.pm_id, process.pid, sum));
+            metrics.push(Metrics {
+                pm_id: process.pm_id,
+                pid: process.pid,
+                monit: sum,
+            });
         }
         self.cpu.end_round();
         self.walker.end_round();
+        self.watched = Some(watched);
         if !metrics.is_empty() {
             registry.cast(RegistryMsg::Metrics(metrics)).ok();
         }

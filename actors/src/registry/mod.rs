@@ -1,5 +1,6 @@
 //! Registry: the process table. Procs publish their rows here, the Monitor its metrics, and
-//! requests read it, so `pm2 ls` never waits on a process.
+//! requests read it, so `pm2 ls` never waits on a process; subscribers get its changes
+//! pushed (`pm2 monit`), and a revision counter tells when rows changed (the state file).
 //!
 //! The [`Table`] is handed to the actor by Root and survives a Registry restart.
 
@@ -7,8 +8,9 @@ mod table;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use pm2_protocol::{Monit, ProcessInfo, Target};
+use pm2_protocol::{Metrics, ProcessInfo, TableChange, Target};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::{broadcast, watch};
 
 pub use table::{Table, Watched};
 
@@ -37,8 +39,12 @@ pub enum RegistryMsg {
     Watched(RpcReplyPort<Vec<Watched>>),
     /// Each process's id, pid and restart count (what the state file depends on).
     Fingerprint(RpcReplyPort<Vec<(u32, Option<u32>, u32)>>),
-    /// A round of metrics: (pm_id, pid, figures).
-    Metrics(Vec<(u32, u32, Monit)>),
+    /// A round of metrics.
+    Metrics(Vec<Metrics>),
+    /// Every row without environments and a receiver of the changes from then on.
+    Subscribe(RpcReplyPort<(Vec<ProcessInfo>, broadcast::Receiver<TableChange>)>),
+    /// A receiver of the revision, bumped whenever a row changes.
+    Revisions(RpcReplyPort<watch::Receiver<u64>>),
     /// A process's log files fail (`Some`) or work again (`None`).
     LogError(u32, Option<String>),
 }
@@ -98,7 +104,13 @@ impl Actor for Registry {
             RegistryMsg::Fingerprint(reply) => {
                 let _ = reply.send(table.fingerprint());
             }
-            RegistryMsg::Metrics(metrics) => table.set_metrics(&metrics),
+            RegistryMsg::Metrics(metrics) => table.set_metrics(metrics),
+            RegistryMsg::Subscribe(reply) => {
+                let _ = reply.send(table.subscribe());
+            }
+            RegistryMsg::Revisions(reply) => {
+                let _ = reply.send(table.revisions());
+            }
             RegistryMsg::LogError(pm_id, error) => table.set_log_error(pm_id, error),
         }
         Ok(())

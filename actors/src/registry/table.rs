@@ -1,8 +1,15 @@
-//! The process table: rows by id, id allocation, and target resolution.
+//! The process table: rows by id, id allocation, target resolution, and the changes
+//! pushed to subscribers.
 
 use std::collections::BTreeMap;
 
-use pm2_protocol::{Monit, ProcessInfo, Status, Target};
+use pm2_protocol::table::apply_metrics;
+use pm2_protocol::{Metrics, Monit, ProcessInfo, Status, TableChange, Target};
+use tokio::sync::{broadcast, watch};
+
+/// Changes held for a subscriber that is slow to take them; past this it is sent every
+/// row again ([`TableChange::Reset`]). A round of figures is one change.
+const FEED_CAPACITY: usize = 128;
 
 /// A running process as the Monitor watches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,16 +27,68 @@ pub struct Watched {
 }
 
 /// Every managed process's latest row, by `pm_id`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Table {
     next_id: u32,
     rows: BTreeMap<u32, ProcessInfo>,
     /// Log failures by process, kept apart from rows: a sink may report one before the
     /// process's first row arrives.
     log_errors: BTreeMap<u32, String>,
+    /// Changes for subscribers; nothing is copied while nobody subscribes.
+    feed: broadcast::Sender<TableChange>,
+    /// Bumped when a row is added, changed or removed (not for figures): the cue of those
+    /// who keep something derived from the rows, such as the state file.
+    revision: watch::Sender<u64>,
+}
+
+impl Default for Table {
+    fn default() -> Table {
+        Table {
+            next_id: 0,
+            rows: BTreeMap::new(),
+            log_errors: BTreeMap::new(),
+            feed: broadcast::channel(FEED_CAPACITY).0,
+            revision: watch::channel(0).0,
+        }
+    }
+}
+
+/// A row without its environments, which are set aside while the row is copied, so they
+/// are neither cloned nor encoded.
+fn brief(row: &mut ProcessInfo) -> ProcessInfo {
+    let env = std::mem::take(&mut row.env);
+    let spec_env = std::mem::take(&mut row.spec.env);
+    let brief = row.clone();
+    row.env = env;
+    row.spec.env = spec_env;
+    brief
 }
 
 impl Table {
+    /// Every row without environments, and the changes from this moment on: taken together,
+    /// so a subscriber misses nothing and sees nothing twice.
+    pub fn subscribe(&mut self) -> (Vec<ProcessInfo>, broadcast::Receiver<TableChange>) {
+        (self.list_brief(), self.feed.subscribe())
+    }
+
+    /// A receiver of the revision, bumped on every change of a row.
+    pub fn revisions(&self) -> watch::Receiver<u64> {
+        self.revision.subscribe()
+    }
+
+    /// Tells subscribers (if any) that the row of `pm_id` changed or went away.
+    fn changed(&mut self, pm_id: u32) {
+        self.revision.send_modify(|revision| *revision += 1);
+        if self.feed.receiver_count() == 0 {
+            return;
+        }
+        let change = match self.rows.get_mut(&pm_id) {
+            Some(row) => TableChange::Row(Box::new(brief(row))),
+            None => TableChange::Removed(pm_id),
+        };
+        let _ = self.feed.send(change);
+    }
+
     /// Reserves `count` consecutive ids.
     pub fn allocate(&mut self, count: u32) -> Vec<u32> {
         let first = self.next_id;
@@ -56,6 +115,7 @@ impl Table {
         };
         if let Some(row) = self.rows.get_mut(&pm_id) {
             row.log_error = error;
+            self.changed(pm_id);
         }
     }
 
@@ -69,13 +129,17 @@ impl Table {
                 Monit::default()
             };
         }
-        self.rows.insert(info.pm_id, info);
+        let pm_id = info.pm_id;
+        self.rows.insert(pm_id, info);
+        self.changed(pm_id);
     }
 
     /// Forgets a process; ids start over at 0 when the table empties, as in PM2.
     pub fn remove(&mut self, pm_id: u32) {
-        self.rows.remove(&pm_id);
         self.log_errors.remove(&pm_id);
+        if self.rows.remove(&pm_id).is_some() {
+            self.changed(pm_id);
+        }
         if self.rows.is_empty() {
             self.next_id = 0;
         }
@@ -86,20 +150,9 @@ impl Table {
         self.rows.values().cloned().collect()
     }
 
-    /// Every row without its environments: they are set aside while the row is copied, so
-    /// they are neither cloned nor encoded.
+    /// Every row without its environments.
     pub fn list_brief(&mut self) -> Vec<ProcessInfo> {
-        self.rows
-            .values_mut()
-            .map(|row| {
-                let env = std::mem::take(&mut row.env);
-                let spec_env = std::mem::take(&mut row.spec.env);
-                let brief = row.clone();
-                row.env = env;
-                row.spec.env = spec_env;
-                brief
-            })
-            .collect()
+        self.rows.values_mut().map(brief).collect()
     }
 
     /// Running processes, for the Monitor.
@@ -127,14 +180,15 @@ impl Table {
             .collect()
     }
 
-    /// Records a round of metrics.
-    pub fn set_metrics(&mut self, metrics: &[(u32, u32, Monit)]) {
-        for (pm_id, pid, monit) in metrics {
-            if let Some(row) = self.rows.get_mut(pm_id) {
-                if row.pid == Some(*pid) {
-                    row.monit = *monit;
-                }
+    /// Records a round of metrics, and passes it on to subscribers as it is.
+    pub fn set_metrics(&mut self, round: Vec<Metrics>) {
+        for metrics in &round {
+            if let Some(row) = self.rows.get_mut(&metrics.pm_id) {
+                apply_metrics(row, metrics);
             }
+        }
+        if self.feed.receiver_count() > 0 {
+            let _ = self.feed.send(TableChange::Metrics(round));
         }
     }
 
@@ -219,27 +273,62 @@ mod tests {
     fn row(pm_id: u32) -> ProcessInfo {
         let spec = AppSpec::new("a", "/bin/true".into(), "/".into(), "/tmp/a.pid".into());
         ProcessInfo {
-            pm_id,
-            instance: 0,
-            spec,
-            pid: None,
             status: Status::Online,
-            restart_time: 0,
-            unstable_restarts: 0,
-            prev_restart_delay: None,
-            pm_uptime: 0,
-            created_at: 0,
-            exit_code: None,
-            out_log: None,
-            err_log: None,
-            combined_log: None,
-            pid_file: "/tmp/a-0.pid".into(),
-            env: Default::default(),
-            monit: Monit::default(),
-            username: "u".into(),
-            last_error: None,
-            log_error: None,
+            ..ProcessInfo::new(pm_id, spec)
         }
+    }
+
+    fn figures(pm_id: u32, pid: u32) -> Metrics {
+        let monit = Monit {
+            cpu: 2.0,
+            memory: 4096,
+        };
+        Metrics { pm_id, pid, monit }
+    }
+
+    #[test]
+    fn a_subscriber_gets_the_rows_then_each_change_without_environments() {
+        let mut table = Table::default();
+        table.update(row(0));
+        let (rows, mut changes) = table.subscribe();
+        assert_eq!(rows.iter().map(|r| r.pm_id).collect::<Vec<_>>(), [0]);
+
+        let mut secret = row(1);
+        secret.pid = Some(11);
+        secret.env.insert("TOKEN".into(), "x".into());
+        secret.spec.env.insert("TOKEN".into(), "x".into());
+        table.update(secret);
+        match changes.try_recv() {
+            Ok(TableChange::Row(row)) => {
+                assert_eq!(row.pm_id, 1);
+                assert!(row.env.is_empty() && row.spec.env.is_empty());
+            }
+            other => panic!("expected the new row, got {other:?}"),
+        }
+        assert_eq!(table.list()[1].env.len(), 1, "the table keeps them");
+
+        table.set_metrics(vec![figures(1, 11)]);
+        assert_eq!(
+            changes.try_recv(),
+            Ok(TableChange::Metrics(vec![figures(1, 11)]))
+        );
+        assert_eq!(table.list()[1].monit.memory, 4096);
+        table.remove(0);
+        assert_eq!(changes.try_recv(), Ok(TableChange::Removed(0)));
+        assert!(changes.try_recv().is_err(), "nothing else was sent");
+    }
+
+    #[test]
+    fn the_revision_moves_with_rows_and_not_with_figures() {
+        let mut table = Table::default();
+        let mut revisions = table.revisions();
+        table.update(row(0));
+        assert!(revisions.has_changed().expect("open"));
+        revisions.borrow_and_update();
+        table.set_metrics(vec![figures(0, 10)]);
+        assert!(!revisions.has_changed().expect("open"));
+        table.remove(0);
+        assert!(revisions.has_changed().expect("open"));
     }
 
     #[test]

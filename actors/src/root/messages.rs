@@ -2,11 +2,23 @@
 
 use std::sync::Arc;
 
-use pm2_protocol::{LogLine, Request, Response};
+use pm2_protocol::{HostVitals, LogLine, ProcessInfo, Request, Response, TableChange};
 use ractor::RpcReplyPort;
 
 use crate::logsink::RotationPolicy;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
+
+/// A subscription to the process table (`Request::SubscribeTable`): the rows now, then
+/// what changes, and the host's vitals as the Monitor samples them.
+#[derive(Debug)]
+pub struct TableFeed {
+    /// Every row without environments, when the subscription began.
+    pub rows: Vec<ProcessInfo>,
+    /// Every change since; a receiver that lags must subscribe again.
+    pub changes: broadcast::Receiver<TableChange>,
+    /// The latest host sample (`None` while `pm2:sysmonit` is off).
+    pub vitals: watch::Receiver<Option<HostVitals>>,
+}
 
 /// What Root is asked.
 #[derive(Debug)]
@@ -28,6 +40,10 @@ pub enum RootMsg {
     /// `pm2 set pm2:sysmonit true|false`: the Monitor samples the host, or stops.
     SetSysmonit(bool),
     /// Each process's id, pid and restart count: what the state file depends on, cheap
-    /// to ask each second (the full list clones every spec and environment).
+    /// to compare (the full list clones every spec and environment).
     Fingerprint(RpcReplyPort<Vec<(u32, Option<u32>, u32)>>),
+    /// A revision counter bumped whenever a row changes: when to look at the fingerprint.
+    Revisions(RpcReplyPort<watch::Receiver<u64>>),
+    /// Follow the process table (`Request::SubscribeTable`).
+    SubscribeTable(RpcReplyPort<TableFeed>),
 }

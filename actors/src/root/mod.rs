@@ -21,7 +21,7 @@ use pm2_protocol::{HostVitals, ProcessInfo, Request, Response, Target};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::sync::watch;
 
-pub use messages::RootMsg;
+pub use messages::{RootMsg, TableFeed};
 pub use records::with_id;
 
 /// Builds a fresh process record, for tests of other modules.
@@ -106,7 +106,9 @@ impl Actor for Root {
     ) -> Result<RootState, ActorProcessingErr> {
         let mut supervisor = Supervisor::new(Strategy::OneForOne, Intensity::default());
         let registry = LiveRef::default();
-        let table: SharedTable = Arc::new(Mutex::new(Table::default()));
+        let table = Table::default();
+        let revisions = table.revisions();
+        let table: SharedTable = Arc::new(Mutex::new(table));
         supervisor
             .start_child(
                 myself.get_cell(),
@@ -132,6 +134,7 @@ impl Actor for Root {
         let (vitals_tx, vitals) = watch::channel(None);
         let monitor_args = MonitorArgs {
             registry: registry.clone(),
+            revisions,
             root: myself.clone(),
             sysmonit: sysmonit_rx,
             vitals: Arc::new(vitals_tx),
@@ -184,6 +187,25 @@ impl Actor for Root {
                 Some(registry) => registry.cast(RegistryMsg::Fingerprint(reply))?,
                 None => drop(reply),
             },
+            RootMsg::Revisions(reply) => match state.registry.get() {
+                Some(registry) => registry.cast(RegistryMsg::Revisions(reply))?,
+                None => drop(reply),
+            },
+            RootMsg::SubscribeTable(reply) => {
+                // Dropping the reply port (registry away) is the caller's error.
+                if let Ok(registry) = state.registry() {
+                    if let Ok((rows, changes)) =
+                        ractor::call_t!(registry, RegistryMsg::Subscribe, 5000)
+                    {
+                        let vitals = state.vitals.clone();
+                        let _ = reply.send(TableFeed {
+                            rows,
+                            changes,
+                            vitals,
+                        });
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -304,7 +326,7 @@ impl RootState {
             Request::Update => {
                 Response::Error("an update is carried out by the daemon, not the tree".into())
             }
-            Request::Subscribe { .. } => {
+            Request::Subscribe { .. } | Request::SubscribeTable => {
                 Response::Error("subscriptions are served by the connection, not the tree".into())
             }
             Request::SetConf { .. } | Request::GetConf { .. } | Request::UnsetConf { .. } => {

@@ -1,34 +1,37 @@
 //! The dashboard's link to the daemon, as background tasks that turn the socket into a
 //! stream of [`Update`]s and take [`Order`]s:
 //!
-//! - the **poller** owns one connection: the process list and the host vitals once a
-//!   second ([`TICK`]), and each process's past log lines when it is first selected;
+//! - the **table** task owns one connection subscribed to the process table
+//!   (`Request::SubscribeTable`): the rows once, then only what changes, pushed (rows, the
+//!   Monitor's figures each second, host vitals), applied to a [`TableMirror`];
 //! - the **follower** owns a second connection subscribed to every process's output, as
 //!   `pm2 logs` is (`Request::Subscribe`, then pushed `Event`s);
-//! - each **action** (restart, stop, reload, delete) gets a short-lived connection of its
-//!   own, so a stop that waits for `kill_timeout` never stalls the list.
+//! - each **order** (a process's past lines, an action) gets a short-lived connection of
+//!   its own, so a stop that waits for `kill_timeout` never stalls the list.
 //!
-//! When the daemon goes away the poller says so ([`Update::Down`]) and both reconnect every
-//! [`RETRY`] until it is back; only the very first connection may start the daemon.
-//! Updates travel on a bounded channel: a dashboard that falls behind slows its follower,
-//! and the daemon then drops lines for it (reported as `Missed`) instead of buffering.
+//! Nothing is polled: an open dashboard costs the daemon one small frame a second.
+//! When the daemon goes away the table task says so ([`Update::Down`]) and both
+//! subscriptions come back every [`RETRY`] until it is back; only the very first connection
+//! may start the daemon. Updates travel on a bounded channel: a dashboard that falls
+//! behind slows its connections, and the daemon then drops lines for it (reported as
+//! `Missed`) and sends it the whole table again instead of buffering.
 
 use std::time::Duration;
 
+use futures::FutureExt;
 use pm2_protocol::{
-    Action, Event, Home, HostVitals, LogLine, LogStream, ProcessInfo, Request, Response, Target,
+    Action, Event, Home, HostVitals, LogLine, LogStream, ProcessInfo, Request, Response,
+    TableChange, TableMirror, Target,
 };
 use tokio::sync::{mpsc, watch};
 
 use crate::client::{Client, ClientError};
 
-/// How often the list (and the host vitals) is asked for.
-pub const TICK: Duration = Duration::from_secs(1);
 /// How long to wait between attempts to reach a daemon that went away.
 pub const RETRY: Duration = Duration::from_millis(500);
 /// Past lines fetched per file for a newly selected process.
 pub const BACKFILL_LINES: usize = 100;
-/// Updates waiting for the dashboard before the follower waits.
+/// Updates waiting for the dashboard before the connections wait.
 const QUEUE: usize = 1024;
 
 /// What the daemon told the dashboard.
@@ -38,8 +41,13 @@ pub enum Update {
     Up,
     /// The daemon does not answer; why. Reconnecting.
     Down(String),
-    /// The process list.
-    List(Vec<ProcessInfo>),
+    /// The process list, after a change.
+    List {
+        /// Every row, in id order.
+        rows: Vec<ProcessInfo>,
+        /// True when a new round of figures came with it (a point for the sparklines).
+        sampled: bool,
+    },
     /// The host's vitals (`None` while `pm2:sysmonit` is off).
     Vitals(Option<HostVitals>),
     /// A line of output.
@@ -78,8 +86,6 @@ pub enum Order {
         /// Its app name.
         name: String,
     },
-    /// Ask for the list now (after an action).
-    Refresh,
 }
 
 /// The running tasks' ends: updates to read, orders to send. Dropping it ends the tasks.
@@ -90,19 +96,14 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// Starts the poller and the follower on the current tokio runtime.
+    /// Starts the table task, the follower and the order taker on the current runtime.
     pub fn start(home: Home) -> Feed {
         let (tx, updates) = mpsc::channel(QUEUE);
         let (orders, orders_rx) = mpsc::unbounded_channel();
         let (up_tx, up_rx) = watch::channel(false);
-        tokio::spawn(poll(
-            home.clone(),
-            tx.clone(),
-            orders.clone(),
-            orders_rx,
-            up_tx,
-        ));
-        tokio::spawn(follow(home, tx, up_rx));
+        tokio::spawn(table(home.clone(), tx.clone(), up_tx));
+        tokio::spawn(follow(home.clone(), tx.clone(), up_rx.clone()));
+        tokio::spawn(take_orders(home, tx, orders_rx, up_rx));
         Feed { updates, orders }
     }
 
@@ -126,23 +127,12 @@ impl From<ClientError> for End {
     }
 }
 
-async fn poll(
-    home: Home,
-    tx: mpsc::Sender<Update>,
-    self_orders: mpsc::UnboundedSender<Order>,
-    mut orders: mpsc::UnboundedReceiver<Order>,
-    up: watch::Sender<bool>,
-) {
+/// Keeps the table subscription, reconnecting while the daemon is away.
+async fn table(home: Home, tx: mpsc::Sender<Update>, up: watch::Sender<bool>) {
     let mut may_spawn = true;
     loop {
         let end = match Client::connect(&home, may_spawn).await {
-            Ok(mut client) => {
-                let _ = up.send(true);
-                match tx.send(Update::Up).await {
-                    Ok(()) => serve(&mut client, &home, &tx, &self_orders, &mut orders).await,
-                    Err(_) => End::Closed,
-                }
-            }
+            Ok(client) => mirror(client, &tx, &up).await,
             Err(e) => End::Lost(e.to_string()),
         };
         may_spawn = false;
@@ -151,85 +141,112 @@ async fn poll(
         if tx.send(Update::Down(reason)).await.is_err() {
             return;
         }
-        // Orders that arrive while the daemon is away fail at once rather than pile up.
-        let pause = tokio::time::sleep(RETRY);
-        tokio::pin!(pause);
+        tokio::select! {
+            () = tokio::time::sleep(RETRY) => {}
+            () = tx.closed() => return,
+        }
+    }
+}
+
+/// One connection's life: the rows, then each change applied and the list passed on. The
+/// changes already waiting are applied together, so a burst (fifty apps restarted) is one
+/// list for the dashboard.
+async fn mirror(mut client: Client, tx: &mpsc::Sender<Update>, up: &watch::Sender<bool>) -> End {
+    let mut table = match client.subscribe_table().await {
+        Ok(rows) => TableMirror::new(rows),
+        Err(e) => return e.into(),
+    };
+    let _ = up.send(true);
+    for update in [Update::Up, Update::Vitals(None), list(&table, false)] {
+        if tx.send(update).await.is_err() {
+            return End::Closed;
+        }
+    }
+    loop {
+        let mut change = match client.next_change().await {
+            Ok(Some(change)) => change,
+            Ok(None) => return End::Lost("the daemon closed the connection".into()),
+            Err(e) => return e.into(),
+        };
+        let (mut rows, mut sampled) = (false, false);
         loop {
-            tokio::select! {
-                () = &mut pause => break,
-                order = orders.recv() => match order {
-                    None => return,
-                    Some(Order::Act { action, name, .. }) => {
-                        let text = format!("cannot {} {name}: the daemon is unreachable", verb(action));
-                        if tx.send(Update::Acted { text, error: true }).await.is_err() {
-                            return;
-                        }
-                    }
-                    Some(_) => {}
-                },
+            sampled |= matches!(change, TableChange::Metrics(_));
+            let vitals = matches!(change, TableChange::Vitals(_));
+            rows |= table.apply(change);
+            if vitals
+                && tx
+                    .send(Update::Vitals(table.vitals().cloned()))
+                    .await
+                    .is_err()
+            {
+                return End::Closed;
+            }
+            // Dropping a read that is not complete loses nothing: the bytes stay buffered.
+            match client.next_change().now_or_never() {
+                Some(Ok(Some(next))) => change = next,
+                Some(Ok(None)) => return End::Lost("the daemon closed the connection".into()),
+                Some(Err(e)) => return e.into(),
+                None => break,
+            }
+        }
+        if rows && tx.send(list(&table, sampled)).await.is_err() {
+            return End::Closed;
+        }
+    }
+}
+
+fn list(table: &TableMirror, sampled: bool) -> Update {
+    Update::List {
+        rows: table.list(),
+        sampled,
+    }
+}
+
+/// Carries out orders, each on a connection of its own; an action while the daemon is
+/// away fails at once rather than waits.
+async fn take_orders(
+    home: Home,
+    tx: mpsc::Sender<Update>,
+    mut orders: mpsc::UnboundedReceiver<Order>,
+    up: watch::Receiver<bool>,
+) {
+    while let Some(order) = orders.recv().await {
+        match order {
+            Order::Act { action, name, .. } if !*up.borrow() => {
+                let text = format!("cannot {} {name}: the daemon is unreachable", verb(action));
+                if tx.send(Update::Acted { text, error: true }).await.is_err() {
+                    return;
+                }
+            }
+            Order::Act {
+                action,
+                pm_id,
+                name,
+            } => {
+                tokio::spawn(act(home.clone(), action, pm_id, name, tx.clone()));
+            }
+            Order::Backfill(pm_id) => {
+                tokio::spawn(backfill(home.clone(), pm_id, tx.clone()));
             }
         }
     }
 }
 
-/// One connection's life: the list every tick, orders in between.
-async fn serve(
-    client: &mut Client,
-    home: &Home,
-    tx: &mpsc::Sender<Update>,
-    self_orders: &mpsc::UnboundedSender<Order>,
-    orders: &mut mpsc::UnboundedReceiver<Order>,
-) -> End {
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let result = tokio::select! {
-            _ = tick.tick() => refresh(client, tx).await,
-            order = orders.recv() => match order {
-                None => Err(End::Closed),
-                Some(Order::Refresh) => refresh(client, tx).await,
-                Some(Order::Backfill(pm_id)) => backfill(client, pm_id, tx).await,
-                Some(Order::Act { action, pm_id, name }) => {
-                    tokio::spawn(act(home.clone(), action, pm_id, name, tx.clone(), self_orders.clone()));
-                    Ok(())
-                }
-            },
-        };
-        if let Err(end) = result {
-            return end;
-        }
-    }
-}
-
-async fn deliver(tx: &mpsc::Sender<Update>, update: Update) -> Result<(), End> {
-    tx.send(update).await.map_err(|_| End::Closed)
-}
-
-/// The list, then the vitals.
-async fn refresh(client: &mut Client, tx: &mpsc::Sender<Update>) -> Result<(), End> {
-    match client.request(Request::ListBrief).await? {
-        Response::Processes(list) => deliver(tx, Update::List(list)).await?,
-        other => return Err(End::Lost(format!("unexpected answer {other:?}"))),
-    }
-    // A daemon without host vitals (or an error) is the same as sysmonit off.
-    let vitals = match client.request(Request::Vitals).await? {
-        Response::Vitals(vitals) => vitals,
-        _ => None,
-    };
-    deliver(tx, Update::Vitals(vitals)).await
-}
-
 /// A process's last lines, from the daemon's memory, or from the file when it does not
-/// hold them all.
-async fn backfill(client: &mut Client, pm_id: u32, tx: &mpsc::Sender<Update>) -> Result<(), End> {
+/// hold them all. Nothing is shown when the daemon cannot be asked.
+async fn backfill(home: Home, pm_id: u32, tx: mpsc::Sender<Update>) {
     let request = Request::RecentLogs {
         targets: vec![Target::Id(pm_id)],
         stream: None,
         lines: BACKFILL_LINES as u32,
     };
+    let answer = match Client::connect(&home, false).await {
+        Ok(mut client) => client.request(request).await.ok(),
+        Err(_) => None,
+    };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     // An error answer (the process was just deleted) leaves nothing to show.
-    if let Response::RecentLogs(logs) = client.request(request).await? {
+    if let Some(Response::RecentLogs(logs)) = answer {
         for log in logs.into_iter().filter(|l| l.pm_id == pm_id) {
             let lines = if log.complete {
                 log.lines
@@ -242,18 +259,11 @@ async fn backfill(client: &mut Client, pm_id: u32, tx: &mpsc::Sender<Update>) ->
             }
         }
     }
-    deliver(tx, Update::Backfill { pm_id, out, err }).await
+    let _ = tx.send(Update::Backfill { pm_id, out, err }).await;
 }
 
-/// One action on its own connection; the outcome as a notice, then a fresh list.
-async fn act(
-    home: Home,
-    action: Action,
-    pm_id: u32,
-    name: String,
-    tx: mpsc::Sender<Update>,
-    orders: mpsc::UnboundedSender<Order>,
-) {
+/// One action on its own connection; the outcome as a notice (the table shows its effect).
+async fn act(home: Home, action: Action, pm_id: u32, name: String, tx: mpsc::Sender<Update>) {
     let request = Request::Act {
         action,
         targets: vec![Target::Id(pm_id)],
@@ -269,7 +279,6 @@ async fn act(
         Err(e) => (format!("cannot {} {name}: {e}", verb(action)), true),
     };
     let _ = tx.send(Update::Acted { text, error }).await;
-    let _ = orders.send(Order::Refresh);
 }
 
 /// The verb of an action, for messages.
@@ -304,11 +313,11 @@ fn done(action: Action) -> &'static str {
     }
 }
 
-/// Follows every process's output while the poller is connected.
+/// Follows every process's output while the table task is connected.
 async fn follow(home: Home, tx: mpsc::Sender<Update>, mut up: watch::Receiver<bool>) {
     loop {
         if up.wait_for(|up| *up).await.is_err() {
-            return; // the poller ended
+            return; // the table task ended
         }
         if let Ok(mut client) = Client::connect(&home, false).await {
             if client.subscribe(Vec::new()).await.is_ok() {

@@ -1,6 +1,6 @@
 //! The recent cpu and memory of each process, for the dashboard's sparklines.
 //!
-//! One sample per process list (once a second), at most [`SAMPLES`] per process, so a
+//! One sample per round of the Monitor's figures (once a second), at most [`SAMPLES`] per process, so a
 //! dashboard left open for days holds the same few kilobytes as one opened a minute ago.
 //! A process that leaves the list leaves the history with it.
 
@@ -74,8 +74,7 @@ impl History {
     /// Adds one sample for every process of a fresh list and forgets processes that are no
     /// longer in it (a reused id starts a new history).
     pub fn record(&mut self, procs: &[ProcessInfo]) {
-        self.series
-            .retain(|id, _| procs.iter().any(|p| p.pm_id == *id));
+        self.retain(procs);
         for p in procs {
             self.series.entry(p.pm_id).or_default().push(
                 p.monit.cpu,
@@ -83,6 +82,12 @@ impl History {
                 self.capacity,
             );
         }
+    }
+
+    /// Forgets the samples of processes no longer listed.
+    pub fn retain(&mut self, procs: &[ProcessInfo]) {
+        self.series
+            .retain(|id, _| procs.iter().any(|p| p.pm_id == *id));
     }
 
     /// Forgets one process's samples (its id now names another process).

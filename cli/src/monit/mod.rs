@@ -12,13 +12,13 @@
 //!
 //! - [`state`]: the model and what each intent does to it (pure, unit-tested);
 //! - [`keys`]: which key means which intent, per mode;
-//! - [`feed`]: the connections to the daemon (list each second, one log subscription,
-//!   actions), reconnecting when it goes away;
+//! - [`feed`]: the connections to the daemon (the table's changes and the log lines,
+//!   both pushed; one per action), reconnecting when it goes away;
 //! - [`ui`]: drawing, a pure function of the model;
 //! - [`terminal`]: raw mode and the alternate screen, restored on every exit and on panic.
 //!
-//! Cheap by design, for the daemon and for the terminal: one list a second, one
-//! subscription, and a frame drawn only when something visible changed (a key, a resize, a
+//! Cheap by design, for the daemon and for the terminal: two subscriptions and nothing
+//! polled, and a frame drawn only when something visible changed (a key, a resize, a
 //! new list, a line of the selected process; lines at most every [`FRAME_GAP`]). The first
 //! frame is drawn before the daemon is even reached, the list as soon as it arrives.
 
@@ -150,8 +150,8 @@ fn apply(update: Update, monit: &mut Monit, feed: &Feed) -> Redraw {
     match update {
         Update::Up => monit.link = Link::Up,
         Update::Down(reason) => monit.link = Link::Down(reason),
-        Update::List(list) => {
-            if let Some(effect) = monit.set_list(list) {
+        Update::List { rows, sampled } => {
+            if let Some(effect) = monit.set_list(rows, sampled) {
                 perform(effect, monit, feed);
             }
         }

@@ -159,9 +159,10 @@ impl Monit {
         self.visible().iter().position(|p| p.pm_id == id)
     }
 
-    /// Takes a fresh process list, sorted by name as PM2's dashboard does: records its samples, forgets deleted processes, and keeps
-    /// the selection on the same process (or the row where it was, when it is gone).
-    pub fn set_list(&mut self, mut procs: Vec<ProcessInfo>) -> Option<Effect> {
+    /// Takes a fresh process list, sorted by name as PM2's dashboard does: records its
+    /// samples when it brings a new round of figures (`sampled`), forgets deleted processes,
+    /// and keeps the selection on the same process (or the row where it was, when it is gone).
+    pub fn set_list(&mut self, mut procs: Vec<ProcessInfo>, sampled: bool) -> Option<Effect> {
         let hint = self.selected_index().unwrap_or(0);
         procs.sort_by(|a, b| (&a.spec.name, a.pm_id).cmp(&(&b.spec.name, b.pm_id)));
         // An id now held by another app (a new daemon reused it) starts afresh.
@@ -173,7 +174,11 @@ impl Monit {
                 self.logs.retain(|id| id != p.pm_id);
             }
         }
-        self.history.record(&procs);
+        if sampled {
+            self.history.record(&procs);
+        } else {
+            self.history.retain(&procs);
+        }
         self.logs.retain(|id| procs.iter().any(|p| p.pm_id == id));
         self.backfilled
             .retain(|id| procs.iter().any(|p| p.pm_id == *id));

@@ -17,6 +17,7 @@ fn monit_with(names: &[&str]) -> Monit {
             .enumerate()
             .map(|(id, name)| process(id as u32, name))
             .collect(),
+        true,
     );
     monit
 }
@@ -29,13 +30,13 @@ fn selected_name(monit: &Monit) -> Option<&str> {
 fn the_first_list_selects_the_first_process_and_asks_for_its_past_lines() {
     let mut monit = Monit::new();
     assert!(!monit.loaded());
-    let effect = monit.set_list(vec![process(3, "api"), process(5, "worker")]);
+    let effect = monit.set_list(vec![process(3, "api"), process(5, "worker")], true);
     assert!(monit.loaded());
     assert_eq!(effect, Some(Effect::Backfill(3)));
     assert_eq!(selected_name(&monit), Some("api"));
     // The same selection in the next list asks nothing more.
     assert_eq!(
-        monit.set_list(vec![process(3, "api"), process(5, "worker")]),
+        monit.set_list(vec![process(3, "api"), process(5, "worker")], true),
         None
     );
 }
@@ -60,16 +61,19 @@ fn the_selection_follows_its_process_when_the_list_changes() {
     let mut monit = monit_with(&["a", "b", "c"]);
     monit.handle(Intent::Move(1));
     // A process before it is deleted: still on b.
-    monit.set_list(vec![process(1, "b"), process(2, "c")]);
+    monit.set_list(vec![process(1, "b"), process(2, "c")], true);
     assert_eq!(selected_name(&monit), Some("b"));
     // A process comes back before it: still on b, now the second row.
-    monit.set_list(vec![process(0, "a"), process(1, "b"), process(2, "c")]);
+    monit.set_list(
+        vec![process(0, "a"), process(1, "b"), process(2, "c")],
+        true,
+    );
     assert_eq!(selected_name(&monit), Some("b"));
     // b itself is deleted: the row where it was (now c).
-    monit.set_list(vec![process(0, "a"), process(2, "c")]);
+    monit.set_list(vec![process(0, "a"), process(2, "c")], true);
     assert_eq!(selected_name(&monit), Some("c"));
     // Everything deleted: nothing selected, and no action possible.
-    monit.set_list(Vec::new());
+    monit.set_list(Vec::new(), true);
     assert_eq!(monit.selected(), None);
     assert_eq!(monit.handle(Intent::Act(Action::Restart)), None);
     assert_eq!(monit.handle(Intent::AskDelete), None);
@@ -162,13 +166,22 @@ fn delete_answered_no_does_nothing_and_says_so() {
 }
 
 #[test]
-fn history_grows_with_each_list_and_stays_bounded() {
+fn history_grows_with_each_round_of_figures_and_stays_bounded() {
     let mut monit = Monit::new();
     for _ in 0..(super::history::SAMPLES + 10) {
-        monit.set_list(vec![process(0, "api")]);
+        monit.set_list(vec![process(0, "api")], true);
     }
     let series = monit.history.get(0).expect("history");
     assert_eq!(series.len(), super::history::SAMPLES);
+}
+
+#[test]
+fn a_list_without_new_figures_adds_no_sample_but_forgets_the_deleted() {
+    let mut monit = monit_with(&["a", "b"]);
+    monit.set_list(vec![process(0, "a"), process(1, "b")], false);
+    assert_eq!(monit.history.get(0).map(|s| s.len()), Some(1));
+    monit.set_list(vec![process(0, "a")], false);
+    assert_eq!(monit.history.get(1), None);
 }
 
 #[test]
@@ -178,7 +191,7 @@ fn deleted_processes_lose_their_lines() {
         0,
         super::logs::Entry::new(pm2_protocol::LogStream::Out, b"x"),
     );
-    monit.set_list(vec![process(1, "b")]);
+    monit.set_list(vec![process(1, "b")], true);
     assert!(monit.logs.lines(0).is_empty());
 }
 
@@ -191,7 +204,7 @@ fn an_id_reused_by_another_app_starts_afresh() {
     );
     // A new daemon gave id 0 to another app: its past lines are fetched, api's are gone.
     assert_eq!(
-        monit.set_list(vec![process(0, "back")]),
+        monit.set_list(vec![process(0, "back")], true),
         Some(Effect::Backfill(0))
     );
     assert!(monit.logs.lines(0).is_empty());

@@ -7,29 +7,16 @@ fn process(pm_id: u32, name: &str, status: Status) -> ProcessInfo {
     let mut spec = AppSpec::new(name, "/bin/true".into(), "/".into(), "/tmp/a.pid".into());
     spec.namespace = "default".into();
     ProcessInfo {
-        pm_id,
-        instance: 0,
-        spec,
         pid: Some(4242),
         status,
         restart_time: 3,
-        unstable_restarts: 0,
-        prev_restart_delay: None,
         pm_uptime: 1_000,
-        created_at: 0,
-        exit_code: None,
-        out_log: None,
-        err_log: None,
-        combined_log: None,
-        pid_file: "/tmp/a-0.pid".into(),
-        env: Default::default(),
         monit: Monit {
             cpu: 12.5,
             memory: 104_857_600,
         },
         username: "u".into(),
-        last_error: None,
-        log_error: None,
+        ..ProcessInfo::new(pm_id, spec)
     }
 }
 

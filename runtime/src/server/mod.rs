@@ -4,6 +4,8 @@
 //! frame gets one error response and that connection is closed; nothing a client sends can
 //! reach another connection or panic the daemon.
 
+mod table;
+
 use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
@@ -21,7 +23,8 @@ use tokio_util::codec::Framed;
 use crate::daemon_log::DaemonLog;
 use crate::settings::Settings;
 
-type Connection = Framed<UnixStream, FrameCodec<ClientFrame, ServerFrame>>;
+/// A client's connection, once framed.
+pub(crate) type Connection = Framed<UnixStream, FrameCodec<ClientFrame, ServerFrame>>;
 
 /// What every connection needs from the daemon.
 #[derive(Clone)]
@@ -119,6 +122,10 @@ async fn connection(stream: UnixStream, served: Served) {
         };
         if let Request::Subscribe { targets } = request {
             follow(framed, &root, &targets).await;
+            return;
+        }
+        if matches!(request, Request::SubscribeTable) {
+            table::follow(framed, &root).await;
             return;
         }
         if matches!(request, Request::Update) {
@@ -230,7 +237,8 @@ async fn ask_root(root: &ActorRef<RootMsg>, request: Request) -> Response {
     }
 }
 
-async fn refuse(framed: &mut Connection, message: String) {
+/// Answers with an error (the connection is then closed by the caller).
+pub(crate) async fn refuse(framed: &mut Connection, message: String) {
     let _ = framed
         .send(ServerFrame::Response(Response::Error(message)))
         .await;

@@ -42,7 +42,7 @@ fn connected(names: &[&str]) -> Monit {
     if let Some(last) = procs.last_mut() {
         *last = stopped(last.pm_id, &last.spec.name);
     }
-    monit.set_list(procs);
+    monit.set_list(procs, true);
     monit
 }
 
