@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use pm2_protocol::{
-    ClientFrame, FrameCodec, Hello, Home, Request, Response, ServerFrame, PROTOCOL_VERSION,
+    ClientFrame, FrameCodec, Hello, Home, Request, Response, ServerFrame, TableChange,
+    PROTOCOL_VERSION,
 };
 use tokio::net::UnixStream;
 use tokio_util::codec::Framed;
@@ -91,6 +92,19 @@ impl Client {
             Err(_) => Err(format!(
                 "the daemon did not answer within {RESPONSE_DEADLINE:?}"
             )),
+        }
+    }
+}
+
+impl Client {
+    /// The next change pushed after `Request::SubscribeTable` was answered; `None` when
+    /// the daemon went away.
+    pub async fn next_change(&mut self) -> Result<Option<TableChange>, String> {
+        match self.framed.next().await {
+            Some(Ok(ServerFrame::Change(change))) => Ok(Some(change)),
+            Some(Ok(other)) => Err(format!("unexpected frame from the daemon: {other:?}")),
+            Some(Err(e)) => Err(format!("lost the connection to the daemon: {e}")),
+            None => Ok(None),
         }
     }
 }

@@ -1,26 +1,29 @@
 //! The resources: `pm2://processes` (the list) and `pm2://process/{id}` (one process), and
 //! the change feed behind their subscriptions.
 //!
-//! The tree has no process-event stream on its socket, so a subscribed session compares
-//! snapshots of the list twice a second (one small request to the tree; nothing at all
-//! while nobody subscribes) and reports the URIs whose processes changed status, pid or
-//! restart count.
+//! A subscribed session subscribes to the tree's process table (`Request::SubscribeTable`,
+//! as `pm2 monit` does): the tree pushes each change, nothing is polled, and nothing at all
+//! happens while nobody subscribes. The URIs whose processes changed status, pid or restart
+//! count are reported (the figures that move each second are not a change of a resource).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use pm2_protocol::{ProcessInfo, Request, Response, Target};
+use pm2_protocol::{ProcessInfo, Request, Response, TableMirror, Target};
 use rmcp::model::{Resource, ResourceContents, ResourceTemplate};
 
 use crate::backend::Backend;
+use crate::client::Client;
 use crate::views::{ProcessDetails, ProcessList};
 
 /// The list resource.
 pub const PROCESSES_URI: &str = "pm2://processes";
 /// The prefix of one process's resource.
 pub const PROCESS_PREFIX: &str = "pm2://process/";
-/// How often a subscribed session looks for changes.
-pub const POLL_EVERY: Duration = Duration::from_millis(500);
+/// The longest wait for a change before [`Changes::next`] returns (empty), so the caller
+/// looks again whether its session is still there; also how often an unreachable tree is
+/// tried again.
+pub const WAKE_EVERY: Duration = Duration::from_millis(500);
 
 /// The static resources.
 pub fn listed() -> Vec<Resource> {
@@ -98,41 +101,76 @@ async fn list(backend: &Backend) -> Result<Vec<ProcessInfo>, String> {
 /// What is compared between two looks: status, pid and restart count per id.
 type Snapshot = BTreeMap<u32, (String, Option<u32>, u32)>;
 
-/// Finds which URIs changed between two looks at the tree.
+fn snapshot<'a>(rows: impl IntoIterator<Item = &'a ProcessInfo>) -> Snapshot {
+    rows.into_iter()
+        .map(|p| {
+            (
+                p.pm_id,
+                (p.status.as_str().to_string(), p.pid, p.restart_time),
+            )
+        })
+        .collect()
+}
+
+/// Finds which URIs changed, from the tree's pushed table changes.
 pub struct Changes {
     backend: Backend,
+    /// The subscription and the table it keeps; `None` while the tree is unreachable.
+    feed: Option<(Client, TableMirror)>,
     last: Snapshot,
 }
 
 impl Changes {
-    /// Starts from the tree as it is now (an unreachable tree counts as empty).
+    /// Subscribes to the tree as it is now (an unreachable tree counts as empty).
     pub async fn start(backend: Backend) -> Changes {
-        let last = Self::look(&backend).await;
-        Changes { backend, last }
+        let mut changes = Changes {
+            backend,
+            feed: None,
+            last: Snapshot::new(),
+        };
+        changes.last = changes.subscribe().await;
+        changes
     }
 
-    async fn look(backend: &Backend) -> Snapshot {
-        let Ok(Some(mut client)) = backend.connect_existing().await else {
+    /// A new subscription; the rows it starts from (none when the tree is unreachable).
+    async fn subscribe(&mut self) -> Snapshot {
+        let Ok(Some(mut client)) = self.backend.connect_existing().await else {
             return Snapshot::new();
         };
-        match client.request(Request::ListBrief).await {
-            Ok(Response::Processes(list)) => list
-                .iter()
-                .map(|p| {
-                    (
-                        p.pm_id,
-                        (p.status.as_str().to_string(), p.pid, p.restart_time),
-                    )
-                })
-                .collect(),
+        match client.request(Request::SubscribeTable).await {
+            Ok(Response::Processes(rows)) => {
+                let now = snapshot(&rows);
+                self.feed = Some((client, TableMirror::new(rows)));
+                now
+            }
             _ => Snapshot::new(),
         }
     }
 
-    /// Waits for the next look and returns the URIs that changed since the last one.
+    /// Waits for changes (at most [`WAKE_EVERY`]) and returns the URIs that changed since
+    /// the last call, if any.
     pub async fn next(&mut self) -> Vec<String> {
-        tokio::time::sleep(POLL_EVERY).await;
-        let now = Self::look(&self.backend).await;
+        let now = match &mut self.feed {
+            Some((client, table)) => {
+                match tokio::time::timeout(WAKE_EVERY, client.next_change()).await {
+                    // Nothing pushed yet (dropping the read loses nothing: bytes stay buffered).
+                    Err(_) => return Vec::new(),
+                    Ok(Ok(Some(change))) => {
+                        table.apply(change);
+                        snapshot(table.rows())
+                    }
+                    // The tree went away: every process is gone until one answers again.
+                    Ok(_) => {
+                        self.feed = None;
+                        Snapshot::new()
+                    }
+                }
+            }
+            None => {
+                tokio::time::sleep(WAKE_EVERY).await;
+                self.subscribe().await
+            }
+        };
         let changed = changed_ids(&self.last, &now);
         self.last = now;
         if changed.is_empty() {

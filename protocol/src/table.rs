@@ -93,7 +93,12 @@ impl TableMirror {
 
     /// Every row, in id order (what `Request::ListBrief` would answer now).
     pub fn list(&self) -> Vec<ProcessInfo> {
-        self.rows.values().cloned().collect()
+        self.rows().cloned().collect()
+    }
+
+    /// The rows, in id order, without copying them.
+    pub fn rows(&self) -> impl Iterator<Item = &ProcessInfo> {
+        self.rows.values()
     }
 
     /// The host's vitals as last pushed (`None` while `pm2:sysmonit` is off).
