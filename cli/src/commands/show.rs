@@ -33,7 +33,9 @@ pub async fn print_table(ctx: &Context, client: &mut Client) -> Result<()> {
 /// What `pm2 ls` prints, for a terminal `columns` wide (`None`: not a terminal): the table,
 /// or the mini list with `-m`, in `--sort` order. `pm2 ls --watch` redraws this text.
 pub async fn listing(ctx: &Context, client: &mut Client, columns: Option<usize>) -> Result<String> {
-    let list = processes(ask(client, Request::List).await?)?;
+    // The listing shows no environment: the rows come without one (cheaper each second of
+    // `--watch`, and for the daemon).
+    let list = processes(ask(client, Request::ListBrief).await?)?;
     let style = render::ListStyle {
         sort: ctx.sort,
         mini: ctx.mini_list,
