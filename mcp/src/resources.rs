@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use pm2_protocol::{ProcessInfo, Request, Response, TableMirror, Target};
+use pm2_protocol::{ProcessInfo, Request, Response, TableChange, TableMirror, Target};
 use rmcp::model::{Resource, ResourceContents, ResourceTemplate};
 
 use crate::backend::Backend;
@@ -155,6 +155,8 @@ impl Changes {
                 match tokio::time::timeout(WAKE_EVERY, client.next_change()).await {
                     // Nothing pushed yet (dropping the read loses nothing: bytes stay buffered).
                     Err(_) => return Vec::new(),
+                    // A round of figures changes no status, pid or restart count.
+                    Ok(Ok(Some(TableChange::Metrics(_)))) => return Vec::new(),
                     Ok(Ok(Some(change))) => {
                         table.apply(change);
                         snapshot(table.rows())

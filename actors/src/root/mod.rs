@@ -192,7 +192,7 @@ impl Actor for Root {
                 None => drop(reply),
             },
             RootMsg::SubscribeTable(reply) => {
-                // Dropping the reply port (registry away) is the caller's error.
+                // With the registry away the reply is dropped: the caller gets an error.
                 if let Ok(registry) = state.registry() {
                     if let Ok((rows, changes)) =
                         ractor::call_t!(registry, RegistryMsg::Subscribe, 5000)
