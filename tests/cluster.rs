@@ -11,7 +11,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{alive, answering_pids, free_port, free_ports, read, wait_until, Load, Pm2, DEADLINE};
+use common::http::{answering_pids, free_port, free_ports, Load};
+use common::{alive, read, wait_until, Pm2, DEADLINE};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------

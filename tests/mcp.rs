@@ -7,7 +7,8 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use common::{alive, free_port, read, wait_until, Pm2, DEADLINE};
+use common::http::free_port;
+use common::{alive, read, wait_until, Pm2, DEADLINE};
 use pm2_protocol::{LogStream, RecentLog, Request, Response, Target};
 use serde_json::{json, Value};
 

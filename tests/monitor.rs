@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{free_port, read, wait_until, Pm2};
+use common::http::free_port;
+use common::{read, wait_until, Pm2};
 use serde_json::Value;
 
 /// 100 MiB, the limit the growing app crosses.

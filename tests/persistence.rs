@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{alive, answering_pids, free_port, read, wait_until, Pm2};
+use common::http::{answering_pids, free_port};
+use common::{alive, read, wait_until, Pm2};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::{json, Value};

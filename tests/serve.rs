@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{free_port, http_request, wait_until, Pm2};
+use common::http::{free_port, http_request};
+use common::{wait_until, Pm2};
 
 /// A site in `site/` with a secret beside it, served on a free port with `extra` flags;
 /// returns the port once it answers.
