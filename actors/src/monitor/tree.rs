@@ -176,17 +176,22 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn a_child_is_found_under_its_parent() {
-        let mut child = spawn("sleep", &["30"]);
-        let me = std::process::id();
+    /// This test process's tree read while `child` runs, and `child`'s pid; `child` is
+    /// killed and reaped.
+    fn my_tree_with(mut child: std::process::Child) -> (Vec<(u32, ProcStat)>, u32) {
         let mut walker = Walker::default();
         walker.begin_round();
-        let tree = walker.tree(me);
+        let tree = walker.tree(std::process::id());
         let _ = child.kill();
         let _ = child.wait();
-        assert_eq!(tree[0].0, me);
-        assert!(tree.iter().any(|(p, _)| *p == child.id()), "{tree:?}");
+        (tree, child.id())
+    }
+
+    #[test]
+    fn a_child_is_found_under_its_parent() {
+        let (tree, child) = my_tree_with(spawn("sleep", &["30"]));
+        assert_eq!(tree[0].0, std::process::id());
+        assert!(tree.iter().any(|(p, _)| *p == child), "{tree:?}");
     }
 
     #[test]
@@ -245,13 +250,7 @@ mod tests {
         // This test process has several threads (the harness); a child spawned from
         // another thread is found through that thread's children file.
         let handle = std::thread::spawn(|| spawn("sleep", &["30"]));
-        let mut child = handle.join().unwrap();
-        let me = std::process::id();
-        let mut walker = Walker::default();
-        walker.begin_round();
-        let tree = walker.tree(me);
-        let _ = child.kill();
-        let _ = child.wait();
-        assert!(tree.iter().any(|(p, _)| *p == child.id()), "{tree:?}");
+        let (tree, child) = my_tree_with(handle.join().unwrap());
+        assert!(tree.iter().any(|(p, _)| *p == child), "{tree:?}");
     }
 }
