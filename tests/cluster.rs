@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::http::{answering_pids, free_port, free_ports, Load};
-use common::{alive, read, wait_until, Pm2, DEADLINE};
+use common::{alive, pid_of, read, wait_until, Pm2, DEADLINE};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
@@ -714,10 +714,6 @@ fn pids(procs: &[Value]) -> BTreeSet<i32> {
 
 fn ids(procs: &[Value]) -> Vec<u64> {
     procs.iter().filter_map(|p| p["pm_id"].as_u64()).collect()
-}
-
-fn pid_of(p: &Value) -> i32 {
-    p["pid"].as_i64().expect("a pid") as i32
 }
 
 fn status_of(pm2: &Pm2, pm_id: u64) -> String {

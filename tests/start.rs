@@ -6,7 +6,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use common::{alive, read, wait_until, Pm2, Run};
+use common::http::free_port;
+use common::{alive, canonical, cmdline, pid_of, read, wait_until, Pm2, Run};
 use serde_json::Value;
 
 /// Keeps a node app alive.
@@ -28,7 +29,7 @@ fn a_node_script_runs_with_node_and_logs_its_output() {
     let p = pm2.wait_status(0, "online");
     assert_eq!(p["name"], "app");
     assert_eq!(p["pm2_env"]["exec_interpreter"], "node");
-    assert!(pid(&p) > 0);
+    assert!(pid_of(&p) > 0);
     wait_log(&pm2.log("app-out.log"), "node app up");
 }
 
@@ -84,7 +85,7 @@ fn a_binary_on_path_gets_the_arguments_after_double_dash() {
     pm2.run(&["start", "sleep", "--", "100"]).ok();
     let p = pm2.wait_status(0, "online");
     assert_eq!(p["name"], "sleep");
-    let argv = cmdline(pid(&p));
+    let argv = cmdline(pid_of(&p));
     assert_eq!(
         argv.last().map(String::as_str),
         Some("100"),
@@ -439,7 +440,7 @@ fn kill_timeout_sigkills_an_app_that_ignores_sigint() {
         .ok();
     let p = pm2.wait_status(0, "online");
     assert_eq!(p["pm2_env"]["kill_timeout"], 1000);
-    let old = pid(&p);
+    let old = pid_of(&p);
     wait_log(&pm2.log("stubborn-out.log"), "ready");
     let began = Instant::now();
     pm2.run(&["stop", "stubborn"]).ok();
@@ -553,13 +554,13 @@ fn starting_a_stopped_apps_script_restarts_it() {
     let pm2 = Pm2::new();
     pm2.write("app.js", KEEP_ALIVE, false);
     pm2.run(&["start", "app.js"]).ok();
-    let before = pid(&pm2.wait_status(0, "online"));
+    let before = pid_of(&pm2.wait_status(0, "online"));
     pm2.run(&["stop", "app"]).ok();
     pm2.wait_status(0, "stopped");
 
     pm2.run(&["start", "app.js"]).ok();
     let p = pm2.wait_status(0, "online");
-    assert_ne!(pid(&p), before, "a new process runs");
+    assert_ne!(pid_of(&p), before, "a new process runs");
     assert_eq!(pm2.jlist().len(), 1, "the same app, not a new one");
 }
 
@@ -573,11 +574,11 @@ fn start_by_name_or_id_restarts_the_app() {
 
     pm2.run(&["start", "api"]).ok();
     let second = wait_restarted(&pm2, 1);
-    assert_ne!(pid(&second), pid(&first));
+    assert_ne!(pid_of(&second), pid_of(&first));
 
     pm2.run(&["start", "0"]).ok();
     let third = wait_restarted(&pm2, 2);
-    assert_ne!(pid(&third), pid(&second));
+    assert_ne!(pid_of(&third), pid_of(&second));
     assert_eq!(pm2.jlist().len(), 1);
 }
 
@@ -738,26 +739,6 @@ fn run_command(mut command: std::process::Command) -> Run {
     }
 }
 
-/// The OS pid of a jlist entry.
-fn pid(p: &Value) -> i32 {
-    p["pid"].as_i64().expect("pid") as i32
-}
-
-/// The argv of a running process.
-fn cmdline(pid: i32) -> Vec<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).expect("read cmdline");
-    raw.split(|&b| b == 0)
-        .filter(|arg| !arg.is_empty())
-        .map(|arg| String::from_utf8_lossy(arg).into_owned())
-        .collect()
-}
-
-/// A TCP port nobody listens on right now.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local addr").port()
-}
-
 /// `YYYY-MM-DDTHH:mm:ss`.
 fn is_iso_timestamp(text: &str) -> bool {
     text.len() == 19
@@ -767,11 +748,6 @@ fn is_iso_timestamp(text: &str) -> bool {
             13 | 16 => c == ':',
             _ => c.is_ascii_digit(),
         })
-}
-
-/// A path with symlinks resolved (temp dirs may sit behind one).
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Where `program` is on PATH, if anywhere.

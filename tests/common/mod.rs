@@ -308,6 +308,27 @@ pub fn stays(what: &str, window: Duration, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// The OS pid of a `jlist` entry (0 when it is not running).
+pub fn pid_of(p: &Value) -> i32 {
+    p["pid"].as_i64().expect("a pid") as i32
+}
+
+/// A path with symlinks resolved (temporary folders may sit behind one); the path itself
+/// when it cannot be resolved.
+pub fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The argv of a process (empty once it is gone).
+pub fn cmdline(pid: i32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .unwrap_or_default()
+        .split(|&b| b == 0)
+        .filter(|arg| !arg.is_empty())
+        .map(|arg| String::from_utf8_lossy(arg).into_owned())
+        .collect()
+}
+
 /// Resident memory of a process (`VmRSS`), in bytes.
 pub fn rss_bytes(pid: i32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -4,7 +4,7 @@
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::common::{alive, read, wait_until, Pm2};
+use super::common::{alive, pid_of, read, wait_until, Pm2};
 use super::support::*;
 
 #[test]

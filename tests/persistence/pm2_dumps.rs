@@ -10,7 +10,7 @@ use nix::unistd::Pid;
 use serde_json::{json, Value};
 
 use super::common::http::{answering_pids, free_port};
-use super::common::{alive, read, Pm2};
+use super::common::{alive, canonical, cmdline, pid_of, read, Pm2};
 use super::support::*;
 
 #[test]
@@ -125,7 +125,7 @@ fn a_pm2_format_dump_is_resurrected() {
     );
     for id in [1, 2] {
         let pid = pid_of(&list[&id]);
-        assert_eq!(proc_cmdline(pid)[1..], ["1000"], "argv of nap {id}");
+        assert_eq!(cmdline(pid)[1..], ["1000"], "argv of nap {id}");
         assert_eq!(
             proc_environ(pid).get("NAP_LEVEL").map(String::as_str),
             Some("7"),

@@ -7,7 +7,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::common::http::{answering_pids, free_port};
-use super::common::{alive, read, wait_until, Pm2};
+use super::common::{alive, pid_of, read, wait_until, Pm2};
 use super::support::*;
 
 #[test]

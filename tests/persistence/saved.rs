@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use super::common::{alive, read, Pm2};
+use super::common::{alive, canonical, cmdline, pid_of, read, Pm2};
 use super::support::*;
 
 #[test]
@@ -126,7 +126,7 @@ fn save_kill_resurrect_restores_ids_names_env_cwd_args_namespaces_and_instances(
         canonical(&alpha_dir),
         "cwd of alpha's process"
     );
-    assert_eq!(proc_cmdline(pid)[1..], ["1000"], "argv of alpha's process");
+    assert_eq!(cmdline(pid)[1..], ["1000"], "argv of alpha's process");
     assert_eq!(
         proc_environ(pid).get("FROM_CALLER").map(String::as_str),
         Some("caller-value"),
@@ -142,7 +142,7 @@ fn save_kill_resurrect_restores_ids_names_env_cwd_args_namespaces_and_instances(
         assert_eq!(beta["pm2_env"]["env"]["FROM_ECOSYSTEM"], "eco-value");
         let pid = pid_of(beta);
         assert_eq!(proc_cwd(pid), canonical(&beta_dir), "cwd of beta {id}");
-        let argv = proc_cmdline(pid);
+        let argv = cmdline(pid);
         assert!(
             argv.ends_with(&["--flag".to_string(), "two words".to_string()]),
             "argv of beta {id}: {argv:?}"

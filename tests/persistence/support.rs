@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::common::{alive, read, Pm2};
+use super::common::{alive, cmdline, read, Pm2};
 
 /// The line `pm2.log` has when a daemon finds that its predecessor died.
 pub const RECOVERED: &str = "the previous daemon died: recovering its apps";
@@ -93,14 +93,6 @@ pub fn mkdir(pm2: &Pm2, name: &str) -> PathBuf {
     dir
 }
 
-pub fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).expect("canonical path")
-}
-
-pub fn pid_of(p: &Value) -> i32 {
-    p["pid"].as_i64().expect("a pid") as i32
-}
-
 /// Waits until the processes are exactly these ids with these names, all online with a
 /// pid; returns them by id.
 pub fn wait_online(pm2: &Pm2, want: &[(u64, &str)]) -> BTreeMap<u64, Value> {
@@ -172,19 +164,10 @@ pub fn processes_running(needle: &str) -> Vec<i32> {
         .expect("read /proc")
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| alive(pid) && proc_cmdline(pid).iter().any(|a| a == needle))
+        .filter(|&pid| alive(pid) && cmdline(pid).iter().any(|a| a == needle))
         .collect();
     pids.sort_unstable();
     pids
-}
-
-pub fn proc_cmdline(pid: i32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .unwrap_or_default()
-        .split(|&b| b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect()
 }
 
 pub fn proc_environ(pid: i32) -> BTreeMap<String, String> {
