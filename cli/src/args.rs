@@ -4,6 +4,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::render::SortSpec;
 
+mod options;
+
+pub use options::Pm2Options;
+
 /// `pm2`: a production process manager, drop-in for PM2.
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +33,9 @@ pub struct Cli {
     /// memory, optionally `:asc` or `:desc` (default name:asc).
     #[arg(long, global = true, value_name = "FIELD[:ORDER]")]
     pub sort: Option<SortSpec>,
+    /// PM2's other global flags (`--name`, `--update-env`, `--env`, ...).
+    #[command(flatten)]
+    pub options: Pm2Options,
     /// The command.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -157,11 +164,7 @@ pub enum Command {
     Kill,
     /// Save the process list to `$PM2_HOME/dump.pm2` (alias `dump`).
     #[command(visible_alias = "dump")]
-    Save {
-        /// Save even when no process is managed.
-        #[arg(short = 'f', long)]
-        force: bool,
-    },
+    Save,
     /// Start the saved process list again.
     Resurrect,
     /// Empty the saved process list.
@@ -201,13 +204,9 @@ pub enum Command {
     Export(ExportArgs),
 }
 
-/// Options of `pm2 ls` (`-m` and `--sort` are global, as in PM2).
+/// `pm2 ls` (`-m`, `--sort` and `--watch` are global, as in PM2's flags).
 #[derive(Debug, Args, Default)]
-pub struct ListArgs {
-    /// Redraw the list in place every second until Ctrl-C (needs a terminal).
-    #[arg(short = 'w', long)]
-    pub watch: bool,
-}
+pub struct ListArgs {}
 
 /// Options of `pm2 export`.
 #[derive(Debug, Args, Default)]
@@ -216,34 +215,17 @@ pub struct ExportArgs {
     pub target: String,
     /// The ecosystem file (default `ecosystem.toml` in the current directory).
     pub file: Option<String>,
-    /// Output folder (default `./export-<target>/`).
-    #[arg(short = 'o', long = "output")]
-    pub output: Option<String>,
-    /// Use `env_<name>` of the ecosystem file.
-    #[arg(long = "env")]
-    pub env: Option<String>,
     /// Container image for kubernetes and compose (default `app:latest`).
     #[arg(long)]
     pub image: Option<String>,
 }
 
-/// Options of `pm2 startup` / `pm2 unstartup`, PM2's.
+/// `pm2 startup` / `pm2 unstartup`: the platform; `-u`, `--hp`, `--service-name` and
+/// `--wait-ip` are PM2's global flags.
 #[derive(Debug, Args, Default)]
 pub struct StartupArgs {
     /// systemd, upstart, systemv, openrc, launchd or rcd (detected when omitted).
     pub platform: Option<String>,
-    /// The user the daemon runs as (default: the current user).
-    #[arg(short = 'u', long)]
-    pub user: Option<String>,
-    /// That user's home; PM2_HOME is <home>/.pm2 (default: the user's home).
-    #[arg(long = "hp")]
-    pub hp: Option<String>,
-    /// The service's name (default pm2-<user>).
-    #[arg(long = "service-name")]
-    pub service_name: Option<String>,
-    /// systemd: start once the network is online.
-    #[arg(long = "wait-ip")]
-    pub wait_ip: bool,
 }
 
 /// Options of `pm2 logs`, PM2's.
@@ -280,27 +262,16 @@ pub struct LogsArgs {
     pub highlight: Option<String>,
 }
 
-/// Targets of a lifecycle command.
+/// Targets of a lifecycle command (`--update-env`, `--only`, `--env`, `--watch` and the rest
+/// are global flags).
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Ids, names, namespaces, `all`, `/regex/` or an ecosystem file.
+    /// Ids, names, namespaces, `all`, `/regex/`, script files or an ecosystem file.
     #[arg(required = true)]
     pub targets: Vec<String>,
-    /// Give the processes the current environment on restart.
-    #[arg(long = "update-env")]
-    pub update_env: bool,
-    /// With an ecosystem file: only these apps (comma separated).
-    #[arg(long)]
-    pub only: Option<String>,
-    /// With an ecosystem file: use `env_<name>`.
-    #[arg(long = "env")]
-    pub env: Option<String>,
-    /// `restart`: toggle watching before restarting; `stop`: stop watching (as any stop).
-    #[arg(long)]
-    pub watch: bool,
 }
 
-/// Options of `pm2 start`, PM2's flags.
+/// `pm2 start`: what to start; the app options are PM2's global flags ([`Pm2Options`]).
 #[derive(Debug, Args, Default)]
 pub struct StartArgs {
     /// Script, binary, command line, ecosystem file, or an app name/id to restart.
@@ -309,115 +280,34 @@ pub struct StartArgs {
     /// Arguments for the script (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,
-    /// App name.
-    #[arg(short = 'n', long)]
-    pub name: Option<String>,
-    /// Namespace.
+    /// PM2's container flags (`pm2 start --container`, docker mode): accepted, refused
+    /// with one line when used, as that mode is not part of this manager.
+    #[command(flatten)]
+    pub container: ContainerFlags,
+}
+
+/// `pm2 start`'s docker-mode flags (PM2's `dockerMode`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct ContainerFlags {
+    /// Rebuild the Dockerfile.
     #[arg(long)]
-    pub namespace: Option<String>,
-    /// Working directory.
+    pub fresh: bool,
+    /// Run the container in daemon mode.
     #[arg(long)]
-    pub cwd: Option<String>,
-    /// Number of instances (`max`, `-1` for all cores but one).
-    #[arg(short = 'i', long, allow_hyphen_values = true)]
-    pub instances: Option<String>,
-    /// Interpreter (`none` to execute directly).
+    pub daemon: bool,
+    /// Start the app in container mode.
     #[arg(long)]
-    pub interpreter: Option<String>,
-    /// Arguments for the interpreter.
-    #[arg(long = "interpreter-args", allow_hyphen_values = true)]
-    pub interpreter_args: Option<String>,
-    /// Arguments for node (same as --interpreter-args).
-    #[arg(long = "node-args", allow_hyphen_values = true)]
-    pub node_args: Option<String>,
-    /// Execute the script directly, without an interpreter.
-    #[arg(short = 'x', long = "execute-command")]
-    pub execute_command: bool,
-    /// Use `env_<name>` of an ecosystem file.
-    #[arg(long = "env")]
-    pub env: Option<String>,
-    /// With an ecosystem file: only these apps (comma separated).
+    pub container: bool,
+    /// With --container: containerize the current folder.
     #[arg(long)]
-    pub only: Option<String>,
-    /// With --env <name>: the app is named `<name>-<env>`.
-    #[arg(long = "append-env-to-name")]
-    pub append_env_to_name: bool,
-    /// Do not restart the app when it exits.
-    #[arg(long = "no-autorestart")]
-    pub no_autorestart: bool,
-    /// Register the app without starting it.
-    #[arg(long = "no-autostart")]
-    pub no_autostart: bool,
-    /// Unstable restarts before `errored`.
-    #[arg(long = "max-restarts")]
-    pub max_restarts: Option<u32>,
-    /// Below this uptime an exit is unstable (ms, or 10s/1m).
-    #[arg(long = "min-uptime")]
-    pub min_uptime: Option<String>,
-    /// Delay before an automatic restart (ms).
-    #[arg(long = "restart-delay")]
-    pub restart_delay: Option<String>,
-    /// Exponential back-off start delay (ms).
-    #[arg(long = "exp-backoff-restart-delay")]
-    pub exp_backoff_restart_delay: Option<String>,
-    /// Grace between the stop signal and SIGKILL (ms).
-    #[arg(long = "kill-timeout")]
-    pub kill_timeout: Option<String>,
-    /// Exit codes that do not restart the app.
-    #[arg(long = "stop-exit-codes", num_args = 1.., value_delimiter = ',')]
-    pub stop_exit_codes: Vec<i32>,
-    /// Restart above this memory (150M, 1G).
-    #[arg(long = "max-memory-restart")]
-    pub max_memory_restart: Option<String>,
-    /// Prefix log lines with a timestamp.
+    pub dist: bool,
+    /// With --dist: the image name.
+    #[arg(long = "image-name", num_args = 0..=1, default_missing_value = "")]
+    pub image_name: Option<String>,
+    /// With --container: the Node.js major version.
+    #[arg(long = "node-version", num_args = 0..=1, default_missing_value = "")]
+    pub node_version: Option<String>,
+    /// For debugging.
     #[arg(long)]
-    pub time: bool,
-    /// Timestamp format for log lines (moment.js tokens).
-    #[arg(long = "log-date-format")]
-    pub log_date_format: Option<String>,
-    /// stdout log file.
-    #[arg(short = 'o', long = "output")]
-    pub output: Option<String>,
-    /// stderr log file.
-    #[arg(short = 'e', long = "error")]
-    pub error: Option<String>,
-    /// Combined log file (default `<name>.log` when no path).
-    #[arg(short = 'l', long = "log", num_args = 0..=1, default_missing_value = "")]
-    pub log: Option<String>,
-    /// One set of log files for all instances.
-    #[arg(long = "merge-logs")]
-    pub merge_logs: bool,
-    /// Start another copy of a script that already runs.
-    #[arg(short = 'f', long)]
-    pub force: bool,
-    /// Give restarted processes the current environment.
-    #[arg(long = "update-env")]
-    pub update_env: bool,
-    /// Restart the app when files change: under its cwd, or under the paths given
-    /// (`--watch src --watch config`, or `--watch src,config`).
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "PATHS",
-        num_args = 0..=1,
-        default_missing_value = "",
-        value_delimiter = ',',
-        action = clap::ArgAction::Append
-    )]
-    pub watch: Option<Vec<String>>,
-    /// With --watch: globs of paths whose changes are ignored (space or comma separated).
-    #[arg(long = "ignore-watch", value_name = "GLOBS", action = clap::ArgAction::Append)]
-    pub ignore_watch: Vec<String>,
-    /// With --watch: quiet time after a change before the restart (`2` seconds, `500ms`).
-    #[arg(long = "watch-delay", value_name = "DELAY")]
-    pub watch_delay: Option<String>,
-    /// Restart (or start, when stopped) at each time this cron expression matches
-    /// (5 fields, or 6 with seconds first).
-    #[arg(
-        short = 'c',
-        long = "cron-restart",
-        visible_alias = "cron",
-        value_name = "EXPR"
-    )]
-    pub cron_restart: Option<String>,
+    pub dockerdaemon: bool,
 }

@@ -180,6 +180,7 @@ async fn spawn_daemon(home: &Home) -> Result<UnixStream, ClientError> {
     command
         .arg("--daemon")
         .env("PM2_HOME", &home.root)
+        .envs(home.variables())
         .current_dir(&home.root)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -118,7 +118,7 @@ fn apps(args: &RuntimeArgs, home: &Home) -> Result<Vec<AppSpec>> {
         cwd: dir,
         caller_env: std::env::vars().collect(),
         env_profile: args.env.clone(),
-        pm2_home: home.root.clone(),
+        home: home.clone(),
         cpus: std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1),

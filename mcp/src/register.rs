@@ -33,7 +33,7 @@ pub async fn register(config: &Config, name: &str, home: &Home) -> Result<String
             .map_err(|e| format!("cannot read the current directory: {e}"))?,
         caller_env: std::env::vars().collect(),
         env_profile: None,
-        pm2_home: home.root.clone(),
+        home: home.clone(),
         cpus: 1,
     };
     let spec = ecosystem::resolve(&app, &context).map_err(|e| format!("cannot register: {e}"))?;

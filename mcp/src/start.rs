@@ -31,7 +31,7 @@ fn context(cwd: PathBuf, home: &Home) -> ResolveContext {
         cwd,
         caller_env: std::env::vars().collect(),
         env_profile: None,
-        pm2_home: home.root.clone(),
+        home: home.clone(),
         cpus: std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1),

@@ -7,11 +7,63 @@ use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// Paths inside one `PM2_HOME`.
+/// Paths inside one `PM2_HOME`, each of which PM2 lets a variable move elsewhere
+/// (`paths.js`: `PM2_` + the path's name, e.g. `PM2_DAEMON_RPC_PORT`, `PM2_LOG_FILE_PATH`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Home {
     /// The directory itself.
     pub root: PathBuf,
+    /// Paths moved by PM2's variables.
+    overrides: Overrides,
+}
+
+/// PM2's path variables (`paths.js`), read once by [`Home::from_env`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Overrides {
+    socket: Option<PathBuf>,
+    pid_file: Option<PathBuf>,
+    daemon_log: Option<PathBuf>,
+    dump_file: Option<PathBuf>,
+    logs_dir: Option<PathBuf>,
+    pids_dir: Option<PathBuf>,
+    module_conf: Option<PathBuf>,
+}
+
+impl Overrides {
+    /// The variables PM2 reads, by the name it gives each path.
+    const VARIABLES: [&'static str; 7] = [
+        "PM2_DAEMON_RPC_PORT",
+        "PM2_PID_FILE_PATH",
+        "PM2_LOG_FILE_PATH",
+        "PM2_DUMP_FILE_PATH",
+        "PM2_DEFAULT_LOG_PATH",
+        "PM2_DEFAULT_PID_PATH",
+        "PM2_MODULE_CONF_FILE",
+    ];
+
+    fn read(var: impl Fn(&str) -> Option<String>) -> Overrides {
+        let path = |name: &str| var(name).filter(|v| !v.is_empty()).map(absolute);
+        Overrides {
+            socket: path("PM2_DAEMON_RPC_PORT"),
+            pid_file: path("PM2_PID_FILE_PATH"),
+            daemon_log: path("PM2_LOG_FILE_PATH"),
+            dump_file: path("PM2_DUMP_FILE_PATH"),
+            logs_dir: path("PM2_DEFAULT_LOG_PATH"),
+            pids_dir: path("PM2_DEFAULT_PID_PATH"),
+            module_conf: path("PM2_MODULE_CONF_FILE"),
+        }
+    }
+}
+
+fn absolute(path: impl Into<PathBuf>) -> PathBuf {
+    let path = path.into();
+    if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(&path))
+            .unwrap_or(path)
+    }
 }
 
 /// Why `PM2_HOME` cannot be used.
@@ -31,25 +83,52 @@ pub enum HomeError {
 }
 
 impl Home {
-    /// `$PM2_HOME`, else `~/.pm2`.
+    /// `$OVER_HOME`, else `$PM2_HOME`, else `~/.pm2` (PM2's order), with the paths PM2's
+    /// variables move ([`Home::VARIABLES`]).
     pub fn from_env() -> Result<Home, HomeError> {
-        if let Some(home) = std::env::var_os("PM2_HOME").filter(|h| !h.is_empty()) {
-            return Ok(Home::at(PathBuf::from(home)));
-        }
-        let user_home = std::env::var_os("HOME").ok_or(HomeError::Unset)?;
-        Ok(Home::at(Path::new(&user_home).join(".pm2")))
+        Home::from_vars(|name| std::env::var(name).ok())
     }
 
-    /// A home at `root`.
-    pub fn at(root: PathBuf) -> Home {
-        let root = if root.is_absolute() {
-            root
-        } else {
-            std::env::current_dir()
-                .map(|d| d.join(&root))
-                .unwrap_or(root)
+    /// The variables that move one of the home's paths, as PM2 names them.
+    pub const VARIABLES: [&'static str; 7] = Overrides::VARIABLES;
+
+    /// [`Home::from_env`] reading variables through `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Home, HomeError> {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        let root = match set("OVER_HOME").or_else(|| set("PM2_HOME")) {
+            Some(home) => PathBuf::from(home),
+            None => Path::new(&set("HOME").ok_or(HomeError::Unset)?).join(".pm2"),
         };
-        Home { root }
+        let mut home = Home::at(root);
+        home.overrides = Overrides::read(var);
+        Ok(home)
+    }
+
+    /// A home at `root`, every path in it.
+    pub fn at(root: PathBuf) -> Home {
+        Home {
+            root: absolute(root),
+            overrides: Overrides::default(),
+        }
+    }
+
+    /// The variables a daemon started from this home must be given, so that it finds the
+    /// same paths (the moved ones).
+    pub fn variables(&self) -> Vec<(&'static str, PathBuf)> {
+        let o = &self.overrides;
+        Overrides::VARIABLES
+            .iter()
+            .zip([
+                &o.socket,
+                &o.pid_file,
+                &o.daemon_log,
+                &o.dump_file,
+                &o.logs_dir,
+                &o.pids_dir,
+                &o.module_conf,
+            ])
+            .filter_map(|(name, path)| path.clone().map(|p| (*name, p)))
+            .collect()
     }
 
     /// Creates the directory tree, private to its owner (0700), and checks it is writable.
@@ -74,22 +153,22 @@ impl Home {
 
     /// The control socket.
     pub fn socket(&self) -> PathBuf {
-        self.root.join("rpc.sock")
+        self.or(&self.overrides.socket, "rpc.sock")
     }
 
     /// The daemon's pid file.
     pub fn pid_file(&self) -> PathBuf {
-        self.root.join("pm2.pid")
+        self.or(&self.overrides.pid_file, "pm2.pid")
     }
 
     /// The daemon's own log.
     pub fn daemon_log(&self) -> PathBuf {
-        self.root.join("pm2.log")
+        self.or(&self.overrides.daemon_log, "pm2.log")
     }
 
     /// The saved process list (`pm2 save`, `pm2 resurrect`).
     pub fn dump_file(&self) -> PathBuf {
-        self.root.join("dump.pm2")
+        self.or(&self.overrides.dump_file, "dump.pm2")
     }
 
     /// The process list the daemon keeps continuously, to recover from its own crash.
@@ -104,12 +183,21 @@ impl Home {
 
     /// Apps' logs.
     pub fn logs_dir(&self) -> PathBuf {
-        self.root.join("logs")
+        self.or(&self.overrides.logs_dir, "logs")
+    }
+
+    /// `pm2 set` values (PM2's `module_conf.json`).
+    pub fn module_conf_file(&self) -> PathBuf {
+        self.or(&self.overrides.module_conf, "module_conf.json")
+    }
+
+    fn or(&self, moved: &Option<PathBuf>, name: &str) -> PathBuf {
+        moved.clone().unwrap_or_else(|| self.root.join(name))
     }
 
     /// Apps' pid files.
     pub fn pids_dir(&self) -> PathBuf {
-        self.root.join("pids")
+        self.or(&self.overrides.pids_dir, "pids")
     }
 }
 
@@ -125,6 +213,43 @@ mod tests {
         let mode = fs::metadata(&home.root).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
         assert!(home.logs_dir().is_dir() && home.pids_dir().is_dir());
+    }
+
+    #[test]
+    fn pm2s_variables_move_the_home_and_its_paths() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let home = Home::from_vars(vars(&[("HOME", "/home/a")])).unwrap();
+        assert_eq!(home.root, Path::new("/home/a/.pm2"));
+        assert_eq!(home.socket(), Path::new("/home/a/.pm2/rpc.sock"));
+        let home = Home::from_vars(vars(&[
+            ("PM2_HOME", "/srv/pm2"),
+            ("OVER_HOME", "/over"),
+            ("PM2_DAEMON_RPC_PORT", "/run/pm2.sock"),
+            ("PM2_LOG_FILE_PATH", "/var/log/pm2.log"),
+            ("PM2_PID_FILE_PATH", "/run/pm2.pid"),
+            ("PM2_DEFAULT_LOG_PATH", "/var/log/apps"),
+            ("PM2_DEFAULT_PID_PATH", "/run/apps"),
+            ("PM2_DUMP_FILE_PATH", "/srv/dump.pm2"),
+            ("PM2_MODULE_CONF_FILE", "/etc/pm2.json"),
+        ]))
+        .unwrap();
+        assert_eq!(home.root, Path::new("/over"));
+        assert_eq!(home.socket(), Path::new("/run/pm2.sock"));
+        assert_eq!(home.daemon_log(), Path::new("/var/log/pm2.log"));
+        assert_eq!(home.pid_file(), Path::new("/run/pm2.pid"));
+        assert_eq!(home.logs_dir(), Path::new("/var/log/apps"));
+        assert_eq!(home.pids_dir(), Path::new("/run/apps"));
+        assert_eq!(home.dump_file(), Path::new("/srv/dump.pm2"));
+        assert_eq!(home.module_conf_file(), Path::new("/etc/pm2.json"));
+        assert_eq!(home.variables().len(), 7);
+        assert!(Home::from_vars(vars(&[])).is_err());
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub use vitals::HostVitals;
 pub use watch::{WatchChange, WatchConfig, WatchSpec};
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 10;
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -142,6 +142,13 @@ pub struct AppSpec {
     pub logrotate: LogRotate,
     /// Options that were accepted but have no effect yet, said once in `describe`.
     pub inert_options: Vec<String>,
+    /// The account the app runs as (`uid`/`user`/`gid`); the daemon's own when `None`.
+    #[serde(default)]
+    pub run_as: Option<crate::ecosystem::RunAs>,
+    /// What PM2 keeps in `pm2_env` that means nothing here (`vizion`, `pmx`, `trace`,
+    /// `filter_env`, ...): key and JSON text, shown by `jlist` as PM2 shows them.
+    #[serde(default)]
+    pub stored_options: BTreeMap<String, String>,
 }
 
 impl AppSpec {
@@ -191,6 +198,8 @@ impl AppSpec {
             cron_restart: None,
             logrotate: LogRotate::default(),
             inert_options: Vec::new(),
+            run_as: None,
+            stored_options: BTreeMap::new(),
         }
     }
 

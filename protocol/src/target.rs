@@ -6,6 +6,8 @@
 //! Ecosystem files are read by the frontends (they hold the file), which send the names of
 //! the file's apps.
 
+use std::path::{Component, Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 
 /// One way of naming processes. Names also match namespaces, as in PM2.
@@ -22,6 +24,15 @@ pub enum Target {
     /// A number as a user typed it (`pm2 stop 3`): the processes of the app, or else of the
     /// namespace, called `3` when there is one, else the process with id 3 (PM2's order).
     Number(u32),
+    /// A name typed on the command line, which PM2 also takes for a script file: the
+    /// processes of the app `name` or whose script is `path` (the word resolved against the
+    /// caller's cwd), else of the namespace `name` (PM2's `getProcessIdByName`).
+    Script {
+        /// The word as typed.
+        name: String,
+        /// The word as an absolute path.
+        path: PathBuf,
+    },
 }
 
 impl Target {
@@ -39,6 +50,18 @@ impl Target {
             return Target::Regex(pattern.to_string());
         }
         Target::Name(word.to_string())
+    }
+
+    /// Reads a word typed in `cwd`: as [`Target::parse`], except that a name also stands for
+    /// the script at that path, as in PM2 (`pm2 stop app.js`, `pm2 restart ./bin/worker`).
+    pub fn parse_in(word: &str, cwd: &Path) -> Target {
+        match Target::parse(word) {
+            Target::Name(name) => {
+                let path = normalize(&cwd.join(&name));
+                Target::Script { name, path }
+            }
+            other => other,
+        }
     }
 
     /// The pattern of a `/regex/` word: between the first and the last slash.
@@ -60,8 +83,24 @@ impl std::fmt::Display for Target {
             Target::Id(id) | Target::Number(id) => write!(f, "{id}"),
             Target::Name(name) => f.write_str(name),
             Target::Regex(re) => write!(f, "/{re}/"),
+            Target::Script { name, .. } => f.write_str(name),
         }
     }
+}
+
+/// `path` without `.` and with `..` applied, as node's `path.resolve` (no file access).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -87,6 +126,28 @@ mod tests {
             Target::Name("99999999999".into())
         );
         assert_eq!(Target::parse("All"), Target::Name("All".into()));
+    }
+
+    #[test]
+    fn names_typed_in_a_folder_also_name_the_script_there() {
+        let cwd = Path::new("/srv/app");
+        assert_eq!(
+            Target::parse_in("./bin/../echo.js", cwd),
+            Target::Script {
+                name: "./bin/../echo.js".into(),
+                path: "/srv/app/echo.js".into()
+            }
+        );
+        assert_eq!(
+            Target::parse_in("/opt/w.py", cwd),
+            Target::Script {
+                name: "/opt/w.py".into(),
+                path: "/opt/w.py".into()
+            }
+        );
+        assert_eq!(Target::parse_in("3", cwd), Target::Number(3));
+        assert_eq!(Target::parse_in("all", cwd), Target::All);
+        assert_eq!(Target::parse_in("echo.js", cwd).to_string(), "echo.js");
     }
 
     #[test]

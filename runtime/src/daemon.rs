@@ -87,7 +87,7 @@ pub(crate) fn init_tracing(home: &Home, policy: &RotationPolicy) -> anyhow::Resu
 /// The settings of `module_conf.json` and the rotation policy they give; problems are
 /// returned as lines to log once logging works (they never stop the daemon).
 pub(crate) fn load_settings(home: &Home) -> (ConfStore, RotationPolicy, Vec<String>) {
-    let store = ConfStore::new(home.root.join("module_conf.json"));
+    let store = ConfStore::new(home.module_conf_file());
     match store.load() {
         Ok(conf) => {
             let (policy, errors) = settings::policy_of(&conf);

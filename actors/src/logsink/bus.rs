@@ -69,7 +69,9 @@ impl LineFilter {
                 Ok(match t {
                     Target::All => Compiled::All,
                     Target::Id(id) => Compiled::Id(*id),
-                    Target::Name(name) => Compiled::Name(name.clone()),
+                    Target::Name(name) | Target::Script { name, .. } => {
+                        Compiled::Name(name.clone())
+                    }
                     Target::Number(n) => Compiled::Number(*n, n.to_string()),
                     Target::Regex(pattern) => Compiled::Regex(
                         regex::Regex::new(pattern)

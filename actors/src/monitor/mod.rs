@@ -86,7 +86,7 @@ impl Actor for Monitor {
             watched: None,
             walker: tree::Walker::default(),
             cpu: usage::CpuMeter::default(),
-            guard: memory::MemoryGuard::default(),
+            guard: memory::MemoryGuard::from_env(),
             host: None,
         })
     }
@@ -149,6 +149,7 @@ impl MonitorState {
         self.cpu.begin_round();
         self.walker.begin_round();
         let mut metrics = Vec::with_capacity(watched.len());
+        let judges = self.guard.judges_now(Instant::now());
         for process in &watched {
             let now = Instant::now();
             let mut sum = Monit::default();
@@ -157,7 +158,8 @@ impl MonitorState {
                 sum.memory += stat.rss_pages.saturating_mul(page);
             }
             sum.cpu = (sum.cpu * 10.0).round() / 10.0;
-            if process.online
+            if judges
+                && process.online
                 && self
                     .guard
                     .over_limit(process.pm_id, sum.memory, process.max_memory)

@@ -94,6 +94,10 @@ pub fn start(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(false);
+    if let Some(run_as) = &spec.run_as {
+        // `uid`/`gid` (PM2's --uid/--gid/--user): the frontend checked the caller is root.
+        command.uid(run_as.uid).gid(run_as.gid);
+    }
     // The command (and with it the child's end of the stdin pipe) is dropped on return.
     Ok((command.spawn()?, stdin_write))
 }

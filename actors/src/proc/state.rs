@@ -13,6 +13,22 @@ pub const MAX_BACKOFF_MS: u64 = 15_000;
 /// Uptime after which the back-off starts over.
 pub const BACKOFF_RESET_UPTIME_MS: i64 = 30_000;
 
+/// The uptime after which back-off starts over: `EXP_BACKOFF_RESET_TIMER` (ms) in the
+/// daemon's environment, as PM2's constants.js reads it, else [`BACKOFF_RESET_UPTIME_MS`].
+pub fn backoff_reset_uptime_ms() -> i64 {
+    static VALUE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *VALUE
+        .get_or_init(|| reset_timer_from(std::env::var("EXP_BACKOFF_RESET_TIMER").ok().as_deref()))
+}
+
+/// `EXP_BACKOFF_RESET_TIMER` read as PM2 does (`parseInt(...) || 30000`).
+fn reset_timer_from(value: Option<&str>) -> i64 {
+    value
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|&ms| ms > 0)
+        .unwrap_or(BACKOFF_RESET_UPTIME_MS)
+}
+
 /// Restart counters of one process, kept across restarts (and actor incarnations).
 ///
 /// `restart_time` is counted by the actor when a restart actually runs (as PM2 does), not
@@ -74,7 +90,7 @@ pub fn on_exit(spec: &AppSpec, counters: &mut Counters, exit: Exit) -> Decision 
     }
     let mut delay_ms = spec.restart_delay_ms;
     if let Some(first) = spec.exp_backoff_restart_delay_ms {
-        if exit.uptime_ms >= BACKOFF_RESET_UPTIME_MS {
+        if exit.uptime_ms >= backoff_reset_uptime_ms() {
             counters.prev_backoff_ms = None;
         }
         let next = match counters.prev_backoff_ms {
@@ -90,6 +106,14 @@ pub fn on_exit(spec: &AppSpec, counters: &mut Counters, exit: Exit) -> Decision 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_back_off_reset_timer_is_read_as_pm2_reads_it() {
+        assert_eq!(reset_timer_from(None), 30_000);
+        assert_eq!(reset_timer_from(Some("5000")), 5000);
+        assert_eq!(reset_timer_from(Some("0")), 30_000);
+        assert_eq!(reset_timer_from(Some("soon")), 30_000);
+    }
 
     fn spec() -> AppSpec {
         AppSpec::new("a", "/bin/true".into(), "/".into(), "/tmp/a.pid".into())

@@ -205,6 +205,21 @@ impl Table {
                 Target::All => self.rows.keys().copied().collect(),
                 Target::Id(id) => self.by_id(*id),
                 Target::Name(name) => self.by_name(name),
+                Target::Script { name, path } => {
+                    let by_script: Vec<u32> = self
+                        .rows
+                        .values()
+                        .filter(|r| r.spec.name != *name && r.spec.exec_path == *path)
+                        .map(|r| r.pm_id)
+                        .collect();
+                    let mut found = self.by_name_only(name);
+                    found.extend(by_script);
+                    if found.is_empty() {
+                        self.by_namespace(name)
+                    } else {
+                        found
+                    }
+                }
                 Target::Number(n) => {
                     let named = self.by_name(&n.to_string());
                     if named.is_empty() {
@@ -240,19 +255,28 @@ impl Table {
 
     /// The processes of the app `name`, or else of the namespace `name` (PM2's order).
     fn by_name(&self, name: &str) -> Vec<u32> {
-        let of = |pick: fn(&ProcessInfo) -> &str| -> Vec<u32> {
-            self.rows
-                .values()
-                .filter(|r| pick(r) == name)
-                .map(|r| r.pm_id)
-                .collect()
-        };
-        let by_name = of(|r| &r.spec.name);
+        let by_name = self.by_name_only(name);
         if by_name.is_empty() {
-            of(|r| &r.spec.namespace)
+            self.by_namespace(name)
         } else {
             by_name
         }
+    }
+
+    fn by_name_only(&self, name: &str) -> Vec<u32> {
+        self.rows
+            .values()
+            .filter(|r| r.spec.name == name)
+            .map(|r| r.pm_id)
+            .collect()
+    }
+
+    fn by_namespace(&self, namespace: &str) -> Vec<u32> {
+        self.rows
+            .values()
+            .filter(|r| r.spec.namespace == namespace)
+            .map(|r| r.pm_id)
+            .collect()
     }
 }
 

@@ -406,7 +406,7 @@ impl RootState {
             let _ = reply.send(Response::Error(format!("unknown signal {signal:?}")));
             return;
         };
-        self.fan_out(targets, reply, move |ids, reply| {
+        self.fan_out_with(targets, reply, collect_signalled, move |ids, reply| {
             AppMsg::Signal(number, ids, reply)
         })
         .await
@@ -416,6 +416,19 @@ impl RootState {
     /// every app has: a slow stop never holds Root.
     async fn fan_out<F>(&mut self, targets: Vec<Target>, reply: RpcReplyPort<Response>, message: F)
     where
+        F: Fn(Vec<u32>, RpcReplyPort<ActReply>) -> AppMsg + Send + Sync + 'static,
+    {
+        self.fan_out_with(targets, reply, collect, message).await
+    }
+
+    /// [`Self::fan_out`] with the way outcomes become the answer.
+    async fn fan_out_with<F>(
+        &mut self,
+        targets: Vec<Target>,
+        reply: RpcReplyPort<Response>,
+        collect: fn(Vec<ActReply>) -> Response,
+        message: F,
+    ) where
         F: Fn(Vec<u32>, RpcReplyPort<ActReply>) -> AppMsg + Send + Sync + 'static,
     {
         let procs = match self.resolve(targets, false).await {
@@ -458,6 +471,16 @@ impl RootState {
 
     fn new_app_store() -> Arc<AppStore> {
         Arc::new(AppStore::default())
+    }
+}
+
+/// A signal's outcomes, as PM2 sends signals: to the processes that run, the others (between
+/// restarts, stopped) skipped; an error only when none could be signalled.
+fn collect_signalled(outcomes: Vec<ActReply>) -> Response {
+    let (sent, failed): (Vec<_>, Vec<_>) = outcomes.into_iter().flatten().partition(Result::is_ok);
+    match (sent.is_empty(), failed.into_iter().find_map(Result::err)) {
+        (true, Some(error)) => Response::Error(error),
+        _ => collect(vec![sent]),
     }
 }
 

@@ -91,7 +91,10 @@ pub fn new_record(spec: &AppSpec, pm_id: u32, instance: u32) -> ProcRecord {
         pipes: None,
         stdin: Vec::new(),
         adopt_pipes: None,
-        username: user_name(),
+        username: spec
+            .run_as
+            .as_ref()
+            .map_or_else(user_name, |run_as| run_as.user.clone()),
         actor: None,
     }
 }

@@ -33,8 +33,8 @@ pub fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
     let context = ResolveContext {
         cwd: dir,
         caller_env: std::env::vars().collect(),
-        env_profile: args.env.clone(),
-        pm2_home: ctx.home.root.clone(),
+        env_profile: ctx.options.env.clone(),
+        home: ctx.home.clone(),
         cpus: std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1),
@@ -59,8 +59,10 @@ pub fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
     for warning in &output.warnings {
         ctx.printer.warn(warning);
     }
-    let out_dir = args
+    let out_dir = ctx
+        .options
         .output
+        .as_deref()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(format!("export-{}", target.name())));
     std::fs::create_dir_all(&out_dir)

@@ -16,9 +16,10 @@ const IMMUTABLE: &str = "Use --update-env to update environment variables";
 /// then the table (not after `reload`, as PM2). The first word that names nothing stops the
 /// command with exit 1; the words before it have been acted on.
 pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> {
-    let words = targets::read(&args.targets, args.only.as_deref())?;
+    let options = &ctx.options;
+    let words = targets::read(&args.targets, options.only.as_deref())?;
     let reloads = matches!(action, Action::Restart | Action::Reload);
-    if reloads && args.env.is_some() && !words.iter().any(|w| matches!(w, Word::File { .. })) {
+    if reloads && options.env.is_some() && !words.iter().any(|w| matches!(w, Word::File { .. })) {
         anyhow::bail!("Using --env [env] without passing the ecosystem.config.js does not work");
     }
     let mut client = ctx.client().await?;
@@ -26,29 +27,22 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
         match word {
             Word::File { path, .. } if reloads => {
                 // PM2 restarts the file's apps with its new settings and starts missing ones.
-                let start_args = crate::args::StartArgs {
-                    targets: vec![path.clone()],
-                    only: args.only.clone(),
-                    env: args.env.clone(),
-                    update_env: true,
-                    ..Default::default()
-                };
                 let mode = if action == Action::Reload {
                     super::start::Mode::StartOrReload
                 } else {
                     super::start::Mode::StartOrRestart
                 };
-                super::start::ecosystem(ctx, &mut client, path, &start_args, mode).await?;
+                super::start::ecosystem(ctx, &mut client, path, mode).await?;
             }
             Word::File { apps, .. } => file_apps(ctx, &mut client, action, apps).await?,
             Word::Target { text, target } => {
-                if reloads && !args.update_env {
+                if reloads && !options.update_env {
                     ctx.printer.text(IMMUTABLE);
                 }
-                if action == Action::Restart && args.watch {
+                if action == Action::Restart && options.watch.is_some() {
                     toggle_watch(&mut client, target).await?;
                 }
-                let update_env = args.update_env.then(caller_env);
+                let update_env = options.update_env.then(caller_env);
                 operate(ctx, &mut client, action, text, target, update_env).await?;
             }
         }

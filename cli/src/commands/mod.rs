@@ -19,7 +19,7 @@ mod watch;
 use anyhow::{bail, Result};
 use pm2_protocol::{Home, ProcessInfo, Request, Response};
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, Pm2Options};
 use crate::client::{Client, ClientError};
 use crate::output::Printer;
 use crate::render::SortSpec;
@@ -34,6 +34,8 @@ pub struct Context {
     pub sort: Option<SortSpec>,
     /// `-m`: process lists as PM2's mini list.
     pub mini_list: bool,
+    /// PM2's global flags, read by the commands they concern.
+    pub options: Pm2Options,
 }
 
 impl Context {
@@ -71,9 +73,14 @@ pub fn processes(response: Response) -> Result<Vec<ProcessInfo>> {
 pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context {
         home: Home::from_env()?,
-        printer: Printer::new(cli.silent, cli.no_color),
+        // PM2_SILENT (any value, as PM2's determineSilentCLI) is -s for every command.
+        printer: Printer::new(
+            cli.silent || std::env::var_os("PM2_SILENT").is_some_and(|v| !v.is_empty()),
+            cli.no_color,
+        ),
         sort: cli.sort,
         mini_list: cli.mini_list,
+        options: cli.options,
     };
     let Some(command) = cli.command else {
         bail!("no command given (see `pm2 --help`)");
@@ -111,7 +118,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::ReloadLogs => logs::reload(&ctx).await,
         Command::Scale { name, number } => manage::scale(&ctx, name, number).await,
         Command::Kill => kill(&ctx).await,
-        Command::Save { force } => persist::save(&ctx, force).await,
+        Command::Save => persist::save(&ctx, ctx.options.force).await,
         Command::Resurrect => persist::resurrect(&ctx).await,
         Command::Cleardump => persist::cleardump(&ctx),
         Command::Update => persist::update(&ctx).await,

@@ -49,7 +49,9 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot find the pm2 binary")?;
     let config = AppConfig {
         name: Some(
-            args.name
+            ctx.options
+                .name
+                .clone()
                 .unwrap_or_else(|| format!("static-page-server-{port}")),
         ),
         script: Some(exe.display().to_string()),

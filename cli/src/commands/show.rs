@@ -57,7 +57,9 @@ pub async fn listing(ctx: &Context, client: &mut Client, columns: Option<usize>)
 
 /// `pm2 ls [--watch]`.
 pub async fn list(ctx: &Context, args: ListArgs) -> Result<()> {
-    if args.watch {
+    let ListArgs {} = args;
+    // `-w` is PM2's global `--write`, which means nothing to `ls`: both redraw, as before.
+    if ctx.options.watch.is_some() || ctx.options.write {
         return super::watch::watch(ctx).await;
     }
     let mut client = ctx.client().await?;

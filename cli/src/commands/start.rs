@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use pm2_protocol::ecosystem::{self, AppConfig, CombinedLog, Instances, ResolveContext};
+use pm2_protocol::ecosystem::{self, AppConfig, CombinedLog, FilterEnv, Instances, ResolveContext};
 use pm2_protocol::units::{parse_duration_ms, parse_size_bytes};
 use pm2_protocol::watch::parse_watch_delay_ms;
 use pm2_protocol::WatchConfig;
 use pm2_protocol::{Action, AppSpec, ProcessInfo, Request, Target};
 
 use super::{ask, processes, show, targets, Context};
-use crate::args::StartArgs;
+use crate::args::{Pm2Options, StartArgs};
 use crate::client::Client;
 
 /// Which start command.
@@ -38,11 +38,15 @@ impl Mode {
 
 /// Runs a start command for each target in turn, with PM2's lines, then the table.
 pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
+    if args.container.container {
+        bail!("docker mode (--container) is not supported: `pm2 export compose` writes a compose file and Dockerfile instead");
+    }
+    warn_node_internals(ctx);
     let mut client = ctx.client().await?;
     for target in &args.targets {
         let path = Path::new(target);
         if ecosystem::is_ecosystem_file(path) {
-            ecosystem(ctx, &mut client, target, &args, mode).await?;
+            ecosystem(ctx, &mut client, target, mode).await?;
             continue;
         }
         if mode == Mode::Start && !path.exists() && is_app_reference(target) {
@@ -58,7 +62,7 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
                 let request = Request::Act {
                     action: Action::Restart,
                     targets: vec![named],
-                    update_env: args.update_env.then(caller_env),
+                    update_env: ctx.options.update_env.then(caller_env),
                 };
                 for p in processes(ask(&mut client, request).await?)? {
                     ctx.printer.info(targets::done(&p));
@@ -67,28 +71,42 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
                 continue;
             }
         }
-        let config = config_from_flags(target, &args)?;
-        let spec = ecosystem::resolve(&config, &resolve_context(current_dir()?, &args, ctx))?;
-        script(ctx, &mut client, spec, &args, mode).await?;
+        let config = config_from_flags(target, &args.args, &ctx.options)?;
+        let spec = ecosystem::resolve(&config, &resolve_context(current_dir()?, ctx))?;
+        script(ctx, &mut client, spec, mode).await?;
     }
     show::print_table(ctx, &mut client).await
 }
 
+/// One warning line for the Node/Keymetrics flags given: PM2 takes them, they mean nothing
+/// here, and `jlist` shows them as PM2 stores them.
+fn warn_node_internals(ctx: &Context) {
+    let flags: Vec<String> = ctx
+        .options
+        .node_internals()
+        .into_iter()
+        .map(|(key, value)| match value {
+            "false" => format!("--no-{key}"),
+            _ => format!("--{}", key.replace('_', "-")),
+        })
+        .collect();
+    if !flags.is_empty() {
+        ctx.printer.warn(format!(
+            "{} only mean something to Node and PM2's SaaS: stored in pm2_env, no effect",
+            flags.join(", ")
+        ));
+    }
+}
+
 /// Starts one script: `Starting <path> in fork_mode (1 instance)` and `Done.`, or, when the
 /// daemon restarted the stopped app of that name and script instead, PM2's lines for that.
-async fn script(
-    ctx: &Context,
-    client: &mut Client,
-    spec: AppSpec,
-    args: &StartArgs,
-    mode: Mode,
-) -> Result<()> {
+async fn script(ctx: &Context, client: &mut Client, spec: AppSpec, mode: Mode) -> Result<()> {
     let name = spec.name.clone();
     let before = same_name(client, std::slice::from_ref(&name)).await?;
     let starting = starting_line(&spec);
     let request = Request::Start {
         apps: vec![spec],
-        force: args.force,
+        force: ctx.options.force,
         existing: (mode != Mode::Start).then(|| mode.on_existing()),
     };
     let after = processes(ask(client, request).await?)?;
@@ -127,10 +145,9 @@ pub(super) async fn ecosystem(
     ctx: &Context,
     client: &mut Client,
     file: &str,
-    args: &StartArgs,
     mode: Mode,
 ) -> Result<()> {
-    let apps = load_ecosystem(ctx, Path::new(file), args)?;
+    let apps = load_ecosystem(ctx, Path::new(file))?;
     let action = mode.on_existing();
     let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
     let before = same_name(client, &names).await?;
@@ -151,7 +168,7 @@ pub(super) async fn ecosystem(
     }
     let request = Request::Start {
         apps,
-        force: args.force,
+        force: ctx.options.force,
         existing: Some(action),
     };
     let after = processes(ask(client, request).await?)?;
@@ -190,7 +207,7 @@ async fn same_name(client: &mut Client, names: &[String]) -> Result<Vec<ProcessI
 /// returns the connection for what the command prints next.
 pub async fn start_app(ctx: &Context, config: AppConfig) -> Result<crate::client::Client> {
     let mut client = ctx.client().await?;
-    let context = resolve_context(current_dir()?, &StartArgs::default(), ctx);
+    let context = resolve_context(current_dir()?, ctx);
     let spec = ecosystem::resolve(&config, &context)?;
     ctx.printer.info(starting_line(&spec));
     ask(
@@ -231,19 +248,20 @@ pub fn caller_env() -> BTreeMap<String, String> {
     std::env::vars().collect()
 }
 
-fn resolve_context(cwd: PathBuf, args: &StartArgs, ctx: &Context) -> ResolveContext {
+fn resolve_context(cwd: PathBuf, ctx: &Context) -> ResolveContext {
     ResolveContext {
         cwd,
         caller_env: caller_env(),
-        env_profile: args.env.clone(),
-        pm2_home: ctx.home.root.clone(),
+        env_profile: ctx.options.env.clone(),
+        home: ctx.home.clone(),
         cpus: std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1),
     }
 }
 
-fn load_ecosystem(ctx: &Context, path: &Path, args: &StartArgs) -> Result<Vec<AppSpec>> {
+fn load_ecosystem(ctx: &Context, path: &Path) -> Result<Vec<AppSpec>> {
+    let args = &ctx.options;
     let file = ecosystem::load(path)?;
     for warning in &file.warnings {
         ctx.printer.warn(warning);
@@ -256,7 +274,7 @@ fn load_ecosystem(ctx: &Context, path: &Path, args: &StartArgs) -> Result<Vec<Ap
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or(current_dir()?);
-    let context = resolve_context(dir, args, ctx);
+    let context = resolve_context(dir, ctx);
     let watch_flags = watch_config(args)?;
     let mut specs = Vec::new();
     for mut app in file.apps {
@@ -313,18 +331,16 @@ fn words(text: &Option<String>) -> Vec<String> {
 }
 
 /// The app options given as flags.
-fn config_from_flags(script: &str, a: &StartArgs) -> Result<AppConfig> {
+fn config_from_flags(script: &str, args: &[String], a: &Pm2Options) -> Result<AppConfig> {
     let mut interpreter_args = words(&a.interpreter_args);
     interpreter_args.extend(words(&a.node_args));
     Ok(AppConfig {
         name: a.name.clone(),
         script: Some(script.to_string()),
-        args: a.args.clone(),
-        interpreter: if a.execute_command {
-            Some("none".into())
-        } else {
-            a.interpreter.clone()
-        },
+        args: args.to_vec(),
+        interpreter: a.interpreter.clone(),
+        // PM2's -x only means fork mode; the interpreter still follows the extension.
+        exec_mode: a.execute_command.then_some(pm2_protocol::ExecMode::Fork),
         interpreter_args,
         cwd: a.cwd.clone(),
         instances: a.instances.as_deref().map(instances).transpose()?,
@@ -367,12 +383,54 @@ fn config_from_flags(script: &str, a: &StartArgs) -> Result<AppConfig> {
         append_env_to_name: a.append_env_to_name.then_some(true),
         watch: watch_config(a)?,
         cron_restart: a.cron_restart.clone(),
+        wait_ready: a.wait_ready.then_some(true),
+        listen_timeout_ms: ms("--listen-timeout", &a.listen_timeout)?,
+        shutdown_with_message: a.shutdown_with_message.then_some(true),
+        disable_logs: a.disable_logs.then_some(true),
+        log_type: a.log_type.clone(),
+        treekill: a.no_treekill.then_some(false),
+        pid_file: a.pid.clone(),
+        uid: a.uid.clone().or_else(|| a.user.clone()),
+        gid: a.gid.clone(),
+        filter_env: filter_env(a),
+        stored_options: stored_options(a),
         ..AppConfig::default()
     })
 }
 
+/// `--filter-env [name]`: PM2 leaves out the caller's variables whose names contain one of
+/// the given strings; given without a value, all of them.
+fn filter_env(a: &Pm2Options) -> Option<FilterEnv> {
+    let given = a.filter_env.as_ref()?;
+    let names: Vec<String> = given.iter().filter(|n| !n.is_empty()).cloned().collect();
+    Some(if names.is_empty() {
+        FilterEnv::All
+    } else {
+        FilterEnv::Containing(names)
+    })
+}
+
+/// What PM2 stores in `pm2_env` for flags that mean nothing here, as JSON text.
+fn stored_options(a: &Pm2Options) -> BTreeMap<String, String> {
+    let mut stored: BTreeMap<String, String> = a
+        .node_internals()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if let Some(names) = &a.filter_env {
+        let list: Vec<&String> = names.iter().filter(|n| !n.is_empty()).collect();
+        let text = if list.is_empty() {
+            "true".to_string()
+        } else {
+            serde_json::to_string(&list).unwrap_or_default()
+        };
+        stored.insert("filter_env".into(), text);
+    }
+    stored
+}
+
 /// `--watch [paths]`, `--ignore-watch`, `--watch-delay`.
-fn watch_config(a: &StartArgs) -> Result<WatchConfig> {
+fn watch_config(a: &Pm2Options) -> Result<WatchConfig> {
     let paths = a.watch.as_ref().map(|list| {
         list.iter()
             .map(|p| p.trim())

@@ -57,16 +57,16 @@ pub fn unstartup(ctx: &Context, args: StartupArgs) -> Result<()> {
 fn run(ctx: &Context, args: StartupArgs, mode: Mode) -> Result<()> {
     let platform = choose_platform(ctx, args.platform.as_deref())?;
     let options = ServiceOptions {
-        user: args.user.clone(),
-        home: args.hp.clone(),
-        service_name: args.service_name.clone(),
+        user: ctx.options.user.clone(),
+        home: ctx.options.hp.clone(),
+        service_name: ctx.options.service_name.clone(),
     };
     let env = Environment::current(Some(ctx.home.root.clone()));
     let service = service::resolve(platform, &options, &env, service::home_of)?;
     let binary = std::env::current_exe().map_err(StartupError::NoBinary)?;
     let root = startup_root(&env.cwd);
     if root.is_none() && !nix::unistd::geteuid().is_root() {
-        print_root_command(ctx, mode, &service, &args, &binary);
+        print_root_command(ctx, mode, &service, &binary);
         return Err(StartupError::NotRoot.into());
     }
     let target = Target {
@@ -74,7 +74,7 @@ fn run(ctx: &Context, args: StartupArgs, mode: Mode) -> Result<()> {
         dry: root.is_some(),
     };
     match mode {
-        Mode::Setup => install(ctx, &service, args.wait_ip, &binary, &target),
+        Mode::Setup => install(ctx, &service, ctx.options.wait_ip, &binary, &target),
         Mode::Unsetup => uninstall(ctx, &service, &target),
     }
 }
@@ -120,13 +120,7 @@ fn choose_platform(ctx: &Context, given: Option<&str>) -> Result<Platform, Start
 }
 
 /// PM2's advice to a user who is not root: the exact command to paste.
-fn print_root_command(
-    ctx: &Context,
-    mode: Mode,
-    service: &Service,
-    args: &StartupArgs,
-    binary: &Path,
-) {
+fn print_root_command(ctx: &Context, mode: Mode, service: &Service, binary: &Path) {
     ctx.printer.info(format!(
         "To {} the Startup Script, copy/paste the following command:",
         mode.verb()
@@ -141,10 +135,10 @@ fn print_root_command(
         shell_quote(&service.user),
         shell_quote(&service.home.to_string_lossy()),
     );
-    if let Some(name) = &args.service_name {
+    if let Some(name) = &ctx.options.service_name {
         line.push_str(&format!(" --service-name {}", shell_quote(name)));
     }
-    if args.wait_ip && mode == Mode::Setup {
+    if ctx.options.wait_ip && mode == Mode::Setup {
         line.push_str(" --wait-ip");
     }
     // PM2 prints this line even with --silent: it is the command's whole point.

@@ -42,8 +42,10 @@ impl Word {
 }
 
 /// Reads target words: an existing ecosystem file becomes the names of its apps (only those
-/// in `only`, a comma- or space-separated list, when given); anything else is a target.
+/// in `only`, a comma- or space-separated list, when given); anything else is a target, a
+/// name standing for a script file in the current folder too, as in PM2.
 pub fn read(words: &[String], only: Option<&str>) -> Result<Vec<Word>> {
+    let cwd = std::env::current_dir().unwrap_or_default();
     let only: Option<Vec<&str>> =
         only.map(|l| l.split([',', ' ']).filter(|s| !s.is_empty()).collect());
     let mut read = Vec::new();
@@ -63,7 +65,7 @@ pub fn read(words: &[String], only: Option<&str>) -> Result<Vec<Word>> {
         } else {
             read.push(Word::Target {
                 text: word.clone(),
-                target: Target::parse(word),
+                target: Target::parse_in(word, &cwd),
             });
         }
     }
@@ -108,7 +110,9 @@ pub fn nothing_found(text: &str, target: &Target) -> anyhow::Error {
     match target {
         Target::All | Target::Regex(_) => Verbatim("[PM2][WARN] No process found".into()).into(),
         Target::Id(id) | Target::Number(id) => anyhow::anyhow!("Process {id} not found"),
-        Target::Name(_) => anyhow::anyhow!("Process or Namespace {text} not found"),
+        Target::Name(_) | Target::Script { .. } => {
+            anyhow::anyhow!("Process or Namespace {text} not found")
+        }
     }
 }
 
@@ -224,7 +228,10 @@ mod tests {
         let missing = read(&["gone.config.js".into()], None).unwrap();
         assert_eq!(
             flatten(&missing),
-            vec![Target::Name("gone.config.js".into())]
+            vec![Target::parse_in(
+                "gone.config.js",
+                &std::env::current_dir().unwrap()
+            )]
         );
     }
 }

@@ -73,7 +73,19 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     let mut env: Vec<(String, Node)> = Vec::new();
     let mut put = |key: &str, value: Node| env.push((key.to_owned(), value));
 
+    // Flags PM2 keeps without meaning here (`--no-vizion`, `--trace`, `filter_env` ...).
+    let stored = |key: &str| -> Option<Node> {
+        let text = spec.stored_options.get(key)?;
+        serde_json::from_str::<Value>(text)
+            .ok()
+            .map(|v| Node::from(&v))
+    };
+    let stored_or = |key: &str, default: bool| stored(key).unwrap_or(Node::from(default));
     put("name", Node::from(spec.name.as_str()));
+    put(
+        "filter_env",
+        stored("filter_env").unwrap_or(Node::Array(Vec::new())),
+    );
     put("namespace", Node::from(spec.namespace.as_str()));
     if !spec.args.is_empty() {
         put("args", strings(&spec.args));
@@ -87,7 +99,7 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
         ),
     );
     put("merge_logs", Node::from(spec.merge_logs));
-    put("vizion", Node::from(false));
+    put("vizion", stored_or("vizion", true));
     put("autostart", Node::from(spec.autostart));
     put("autorestart", Node::from(spec.autorestart));
     put("watch", watch(spec));
@@ -98,8 +110,26 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
         put("cron_restart", Node::from(cron.as_str()));
     }
     put("instance_var", Node::from(spec.instance_var.as_str()));
+    put("pmx", stored_or("pmx", true));
+    put("automation", stored_or("automation", true));
+    for (key, _) in &spec.stored_options {
+        if !["vizion", "pmx", "automation", "filter_env"].contains(&key.as_str()) {
+            if let Some(value) = stored(key) {
+                put(key, value);
+            }
+        }
+    }
     put("treekill", Node::from(spec.treekill));
-    put("username", Node::from(p.username.as_str()));
+    match &spec.run_as {
+        Some(run_as) => {
+            put("username", Node::from(run_as.user.as_str()));
+            put("uid", Node::from(run_as.uid));
+            put("gid", Node::from(run_as.gid));
+        }
+        None => put("username", Node::from(p.username.as_str())),
+    }
+    put("windowsHide", Node::from(true));
+    put("kill_retry_time", Node::from(100u32));
     put("kill_timeout", Node::from(spec.kill_timeout_ms));
     if spec.kill_signal != "SIGINT" {
         put("kill_signal", Node::from(spec.kill_signal.as_str()));

@@ -37,7 +37,7 @@ fn pm2_env_has_pm2s_names_and_types() {
         "args": ["100"],
         "env": { "HOME": "/home/u", "PATH": "/usr/bin:/bin" },
         "merge_logs": true,
-        "vizion": false,
+        "vizion": true,
         "autostart": true,
         "autorestart": true,
         "watch": false,
@@ -73,6 +73,17 @@ fn pm2_env_has_pm2s_names_and_types() {
         "HOME": "/home/u",
         "PATH": "/usr/bin:/bin",
     });
+    // PM2's fields for Node/Keymetrics internals (too many for one json! literal).
+    let mut expected = expected;
+    for (key, value) in [
+        ("filter_env", json!([])),
+        ("pmx", json!(true)),
+        ("automation", json!(true)),
+        ("windowsHide", json!(true)),
+        ("kill_retry_time", json!(100)),
+    ] {
+        expected[key] = value;
+    }
     assert_eq!(env, &expected);
 }
 
@@ -171,7 +182,7 @@ fn empty_lists() {
 fn prettylist_keeps_pm2s_key_order() {
     let text = prettylist(&[process(0, "api")], NOW);
     assert!(
-        text.starts_with("[\n  {\n    pid: 4242,\n    name: 'api',\n    pm2_env: {\n      name: 'api',\n      namespace: 'default',\n"),
+        text.starts_with("[\n  {\n    pid: 4242,\n    name: 'api',\n    pm2_env: {\n      name: 'api',\n      filter_env: [],\n      namespace: 'default',\n"),
         "{text}"
     );
     assert!(text.contains("\n      restart_time: 1,\n"), "{text}");
@@ -192,17 +203,22 @@ fn prettylist_of_a_stopped_process() {
     name: "it's-long",
     pm2_env: {
       name: "it's-long",
+      filter_env: [],
       namespace: 'default',
       args: [ '100' ],
       env: { HOME: '/home/u', 'MY-VAR': 'x', PATH: '/usr/bin:/bin' },
       merge_logs: true,
-      vizion: false,
+      vizion: true,
       autostart: true,
       autorestart: true,
       watch: false,
       instance_var: 'NODE_APP_INSTANCE',
+      pmx: true,
+      automation: true,
       treekill: true,
       username: 'u',
+      windowsHide: true,
+      kill_retry_time: 100,
       kill_timeout: 1600,
       restart_delay: 0,
       min_uptime: 1000,

@@ -47,9 +47,12 @@ pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1; `0.0.0.0` for every interface, as PM2).
     #[arg(long)]
     pub host: Option<String>,
-    /// App name (default static-page-server-<port>).
-    #[arg(short = 'n', long)]
-    pub name: Option<String>,
+    /// Directory listings for folders without index.html (as python's http.server).
+    #[arg(long)]
+    pub ftp: bool,
+    /// PM2's front-end monitoring snippet (Keymetrics): accepted, no effect.
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pub monitor: Option<String>,
 }
 
 /// Arguments of the hidden `pm2 __serve [path] [port] [host]` (as PM2's `Serve.js`); the

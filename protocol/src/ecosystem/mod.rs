@@ -12,12 +12,14 @@
 mod parse;
 mod resolve;
 mod typescript;
+mod users;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use parse::{is_ecosystem_file, load};
 pub use resolve::{find_in_path, interpreter_for, resolve, ResolveContext, ResolveError};
+pub use users::RunAs;
 
 use crate::ExecMode;
 
@@ -134,6 +136,38 @@ pub struct AppConfig {
     pub cron_restart: Option<String>,
     /// Options accepted but without effect yet; `describe` says so once.
     pub inert_options: Vec<String>,
+    /// `filter_env`: which of the caller's variables stay out of the app's environment.
+    pub filter_env: Option<FilterEnv>,
+    /// `uid` / `user`: run the app as this user (name or number).
+    pub uid: Option<String>,
+    /// `gid`: run the app with this group (name or number; the user's group by default).
+    pub gid: Option<String>,
+    /// Node/Keymetrics internals (`vizion`, `pmx`, `trace`, ...) kept as PM2 stores them in
+    /// `pm2_env`: key and JSON value. They have no effect here.
+    pub stored_options: BTreeMap<String, String>,
+}
+
+/// PM2's `filter_env`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterEnv {
+    /// `true`: none of the caller's variables.
+    All,
+    /// Names: the caller's variables whose names contain any of these are left out.
+    Containing(Vec<String>),
+}
+
+impl FilterEnv {
+    /// The caller's environment without what this filters out.
+    pub fn apply(&self, env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        match self {
+            FilterEnv::All => BTreeMap::new(),
+            FilterEnv::Containing(parts) => env
+                .iter()
+                .filter(|(k, _)| !parts.iter().any(|p| k.contains(p.as_str())))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
 }
 
 /// The apps of one ecosystem file, and what the reader noticed.

@@ -18,8 +18,8 @@ pub struct ResolveContext {
     pub caller_env: BTreeMap<String, String>,
     /// `--env <profile>`: which `env_<profile>` table applies.
     pub env_profile: Option<String>,
-    /// The daemon's home, for default log and pid paths.
-    pub pm2_home: PathBuf,
+    /// The daemon's home, for default log and pid paths (which PM2's variables may move).
+    pub home: crate::Home,
     /// Number of CPU cores, for `instances = max`.
     pub cpus: u32,
 }
@@ -59,6 +59,15 @@ pub enum ResolveError {
     /// `cron_restart` is not a cron expression we can run.
     #[error(transparent)]
     Cron(#[from] crate::cron::CronError),
+    /// `uid`/`gid` name nobody, or the caller may not switch users.
+    #[error(transparent)]
+    RunAs(#[from] super::users::RunAsError),
+}
+
+/// True when this process runs as root (`/proc/self` belongs to the effective user).
+fn caller_is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 /// Interpreter PM2 picks for a script extension (`lib/API/interpreter.json`).
@@ -141,6 +150,21 @@ fn cluster_ports(
         .or_else(|| caller_env.get("PORT").and_then(|p| p.parse().ok()))
         .into_iter()
         .collect()
+}
+
+/// PM2's defaults that variables change (`constants.js`: `PM2_KILL_TIMEOUT`,
+/// `PM2_KILL_SIGNAL`, ...), read from the caller's environment, where PM2's daemon (started
+/// from it) reads them.
+struct Defaults<'a>(&'a BTreeMap<String, String>);
+
+impl Defaults<'_> {
+    fn text(&self, name: &str) -> Option<String> {
+        self.0.get(name).filter(|v| !v.trim().is_empty()).cloned()
+    }
+
+    fn ms(&self, name: &str) -> Option<u64> {
+        self.0.get(name).and_then(|v| v.trim().parse().ok())
+    }
 }
 
 /// Resolves `config` into a spec: script path, interpreter, name, env and log paths.
@@ -260,7 +284,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         .merge_logs
         .unwrap_or(exec_mode == ExecMode::Fork && config.instances.is_none());
 
-    let logs_dir = ctx.pm2_home.join("logs");
+    let logs_dir = ctx.home.logs_dir();
     let safe = file_safe(&name);
     let disable_logs = config.disable_logs.unwrap_or(false);
     let log_path = |given: &Option<String>, default: String| -> Option<PathBuf> {
@@ -283,10 +307,28 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
     };
     let pid_file = match &config.pid_file {
         Some(path) => absolute(&cwd, path),
-        None => ctx.pm2_home.join("pids").join(format!("{safe}.pid")),
+        None => ctx.home.pids_dir().join(format!("{safe}.pid")),
     };
     let time = config.time.unwrap_or(false);
 
+    let run_as = match (&config.uid, &config.gid) {
+        (None, None) => None,
+        (user, group) => {
+            let user = user.clone().unwrap_or_else(|| "root".into());
+            let found = super::users::resolve(
+                &user,
+                group.as_deref(),
+                caller_is_root(),
+                Path::new("/etc"),
+            )?;
+            env.insert("HOME".into(), found.home.clone());
+            Some(found)
+        }
+    };
+    let base_env = match &config.filter_env {
+        Some(filter) => filter.apply(&ctx.caller_env),
+        None => ctx.caller_env.clone(),
+    };
     let ports = cluster_ports(config, &env, &ctx.caller_env);
     let cron_restart = match config.cron_restart.as_deref() {
         Some(text) if !crate::cron::is_disabled(text) => {
@@ -295,6 +337,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         }
         _ => None,
     };
+    let defaults = Defaults(&ctx.caller_env);
     Ok(AppSpec {
         name,
         namespace: config.namespace.clone().unwrap_or_else(|| "default".into()),
@@ -306,10 +349,11 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         instances,
         exec_mode,
         env,
-        base_env: ctx.caller_env.clone(),
+        base_env,
         instance_var: config
             .instance_var
             .clone()
+            .or_else(|| defaults.text("PM2_PROCESS_INSTANCE_VAR"))
             .unwrap_or_else(|| "NODE_APP_INSTANCE".into()),
         increment_var: config.increment_var.clone(),
         autorestart: config.autorestart.unwrap_or(true),
@@ -318,10 +362,14 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         min_uptime_ms: config.min_uptime_ms.unwrap_or(1000),
         restart_delay_ms: config.restart_delay_ms.unwrap_or(0),
         exp_backoff_restart_delay_ms: config.exp_backoff_restart_delay_ms,
-        kill_timeout_ms: config.kill_timeout_ms.unwrap_or(1600),
+        kill_timeout_ms: config
+            .kill_timeout_ms
+            .or_else(|| defaults.ms("PM2_KILL_TIMEOUT"))
+            .unwrap_or(1600),
         kill_signal: config
             .kill_signal
             .clone()
+            .or_else(|| defaults.text("PM2_KILL_SIGNAL"))
             .unwrap_or_else(|| "SIGINT".into()),
         treekill: config.treekill.unwrap_or(true),
         stop_exit_codes: config.stop_exit_codes.clone(),
@@ -331,22 +379,34 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         pid_file,
         merge_logs,
         time,
-        log_date_format: config
-            .log_date_format
-            .clone()
-            .or_else(|| time.then(|| "YYYY-MM-DDTHH:mm:ss".to_string())),
+        log_date_format: config.log_date_format.clone().or_else(|| {
+            time.then(|| {
+                defaults
+                    .text("PM2_LOG_DATE_FORMAT")
+                    .unwrap_or_else(|| "YYYY-MM-DDTHH:mm:ss".to_string())
+            })
+        }),
         log_json: config.log_type.as_deref() == Some("json"),
         ports,
         udp_ports: config.udp_ports.clone(),
         handover: config.handover.unwrap_or_default(),
         wait_ready: config.wait_ready.unwrap_or(false),
-        listen_timeout_ms: config.listen_timeout_ms.unwrap_or(3000),
-        shutdown_with_message: config.shutdown_with_message.unwrap_or(false),
+        listen_timeout_ms: config
+            .listen_timeout_ms
+            .or_else(|| defaults.ms("PM2_GRACEFUL_LISTEN_TIMEOUT"))
+            .unwrap_or(3000),
+        shutdown_with_message: config.shutdown_with_message.unwrap_or_else(|| {
+            defaults
+                .text("PM2_KILL_USE_MESSAGE")
+                .is_some_and(|v| v != "false")
+        }),
         max_memory_restart: config.max_memory_restart,
         watch: config.watch.to_spec(),
         cron_restart,
         logrotate: config.logrotate.clone(),
         inert_options: config.inert_options.clone(),
+        run_as,
+        stored_options: config.stored_options.clone(),
     })
 }
 
@@ -362,7 +422,7 @@ mod tests {
             cwd: dir.to_path_buf(),
             caller_env,
             env_profile: None,
-            pm2_home: dir.join(".pm2"),
+            home: crate::Home::at(dir.join(".pm2")),
             cpus: 4,
         }
     }

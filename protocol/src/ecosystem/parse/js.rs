@@ -50,7 +50,15 @@ const unwrap = (m) =>
     : m;
 const load = () => import(require('url').pathToFileURL(file).href);
 let p;
-if (/\.mjs$/.test(file)) {
+if (process.argv[2] === 'expr') {
+  // A .json file PM2 reads as a JavaScript expression (comments, trailing commas, ...).
+  try {
+    const text = require('fs').readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    p = Promise.resolve(require('vm').runInThisContext('(' + text + ')', { filename: file, timeout: 1000 }));
+  } catch (e) {
+    p = Promise.reject(e);
+  }
+} else if (/\.mjs$/.test(file)) {
   p = load();
 } else {
   try {
@@ -67,8 +75,18 @@ pub(super) fn evaluate(path: &Path) -> Result<String, EcosystemError> {
     evaluate_with(path, "node")
 }
 
+/// Evaluates a `.json` file as the JavaScript expression PM2 takes it for (`vm` on
+/// `(text)`, 1 s at most), for files that are not strict JSON; returns the JSON text.
+pub(super) fn evaluate_expression(path: &Path) -> Result<String, EcosystemError> {
+    run_node(path, "node", Some("expr"))
+}
+
 /// [`evaluate`] with the given node program (looked up in PATH like `node`).
 pub(super) fn evaluate_with(path: &Path, node: &str) -> Result<String, EcosystemError> {
+    run_node(path, node, None)
+}
+
+fn run_node(path: &Path, node: &str, mode: Option<&str>) -> Result<String, EcosystemError> {
     let io_error = |source| EcosystemError::Io {
         path: path.to_path_buf(),
         source,
@@ -83,6 +101,7 @@ pub(super) fn evaluate_with(path: &Path, node: &str) -> Result<String, Ecosystem
         .arg("-e")
         .arg(SCRIPT)
         .arg(&absolute)
+        .args(mode)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

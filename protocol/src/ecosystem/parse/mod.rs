@@ -45,12 +45,34 @@ pub fn load(path: &Path) -> Result<Ecosystem, EcosystemError> {
     let format = Format::of(path).ok_or_else(|| EcosystemError::UnsupportedType {
         path: path.to_path_buf(),
     })?;
+    let mut format = format;
     let src = match format {
         Format::Js => js::evaluate(path)?,
         _ => std::fs::read_to_string(path).map_err(|source| EcosystemError::Io {
             path: path.to_path_buf(),
             source,
         })?,
+    };
+    // PM2 evaluates .json files as JavaScript: comments, trailing commas, unquoted keys and
+    // expressions are fine there. Strict JSON is read here (with lines for messages); the
+    // rest is handed to node as PM2 would, and only a file node refuses too is an error.
+    let src = match format {
+        Format::Json
+            if serde_json::from_str::<serde::de::IgnoredAny>(
+                src.trim_start_matches('\u{feff}'),
+            )
+            .is_err() =>
+        {
+            match js::evaluate_expression(path) {
+                Ok(json) => {
+                    format = Format::Js;
+                    json
+                }
+                Err(EcosystemError::NodeMissing { .. }) => src,
+                Err(err) => return Err(strict_json_error(path, &src).unwrap_or(err)),
+            }
+        }
+        _ => src,
     };
     // A byte-order mark is not part of any of these formats' text.
     let src = src.strip_prefix('\u{feff}').unwrap_or(&src);
@@ -78,6 +100,21 @@ pub fn load(path: &Path) -> Result<Ecosystem, EcosystemError> {
         ecosystem.apps.push(app);
     }
     Ok(ecosystem)
+}
+
+/// The strict-JSON reading of a file node could not evaluate either: its syntax error has
+/// the line (node's message does not); `None` when the JSON reading has no error to tell.
+fn strict_json_error(path: &Path, src: &str) -> Option<EcosystemError> {
+    let err = serde_json::from_str::<serde::de::IgnoredAny>(src).err()?;
+    let text = err.to_string();
+    let message = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    Some(EcosystemError::Invalid {
+        path: path.to_path_buf(),
+        line: err.line().max(1),
+        message: format!("invalid JSON (nor a JavaScript expression): {message}"),
+    })
 }
 
 /// The formats we read, by file name.

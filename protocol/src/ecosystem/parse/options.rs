@@ -8,13 +8,9 @@ use super::tree::{Entry, Node, Seg, Value};
 use super::Doc;
 use crate::ecosystem::{AppConfig, CombinedLog, EcosystemError};
 
-/// Options PM2 knows that we accept but that have no effect yet: kept in
-/// [`AppConfig::inert_options`] with a warning.
-const INERT: &[&str] = &[
-    "filter_env",
-    "uid",
-    "user",
-    "gid",
+/// Node/Keymetrics internals of PM2's schema: no meaning outside Node and PM2's SaaS, kept
+/// as PM2 keeps them in `pm2_env` ([`AppConfig::stored_options`]), with one warning.
+pub(crate) const NODE_INTERNALS: &[&str] = &[
     "source_map_support",
     "disable_source_map_support",
     "vizion",
@@ -25,6 +21,11 @@ const INERT: &[&str] = &[
     "v8",
     "event_loop_inspector",
     "deep_monitoring",
+];
+
+/// Options PM2 knows that we accept but that have no effect yet: kept in
+/// [`AppConfig::inert_options`] with a warning.
+const INERT: &[&str] = &[
     "io",
     "post_update",
     "name_prefix",
@@ -67,6 +68,15 @@ pub(super) fn parse_app(
     let mut config = AppConfig::default();
     for entry in entries {
         app.apply(entry, &mut config, warnings)?;
+    }
+    if !config.stored_options.is_empty() {
+        let keys: Vec<&str> = config.stored_options.keys().map(String::as_str).collect();
+        let message = format!(
+            "{}: {} only mean something to Node/PM2's SaaS: stored, no effect",
+            app.label,
+            keys.join(", ")
+        );
+        warnings.push(doc.warning(None, &message));
     }
     if config.script.as_deref().is_none_or(|s| s.trim().is_empty()) {
         return Err(doc.invalid(start_line, format!("{}: missing \"script\"", app.label)));
@@ -132,6 +142,35 @@ impl App<'_> {
         match key {
             "name" => config.name = Some(string()?),
             "script" | "exec" => config.script = Some(string()?),
+            // PM2 (Common.js): `cmd` stands for `script` when there is none.
+            "cmd" => {
+                let cmd = string()?;
+                config.script.get_or_insert(cmd);
+            }
+            "uid" | "user" => {
+                config.uid = Some(
+                    scalar_text(value)
+                        .ok_or_else(|| self.type_error(entry, "a user name or number"))?,
+                )
+            }
+            "gid" => {
+                config.gid = Some(
+                    scalar_text(value)
+                        .ok_or_else(|| self.type_error(entry, "a group name or number"))?,
+                )
+            }
+            "filter_env" => {
+                let filter = match value {
+                    Value::Bool(true) => Some(crate::ecosystem::FilterEnv::All),
+                    Value::Bool(false) => None,
+                    _ => Some(crate::ecosystem::FilterEnv::Containing(words()?)),
+                };
+                config.filter_env = filter;
+                config.stored_options.insert(key.to_owned(), to_json(value));
+            }
+            _ if NODE_INTERNALS.contains(&key) => {
+                config.stored_options.insert(key.to_owned(), to_json(value));
+            }
             "args" => config.args = words()?,
             "interpreter" | "exec_interpreter" => config.interpreter = Some(string()?),
             "interpreter_args" | "node_args" | "interpreterArgs" => {
@@ -247,11 +286,46 @@ impl App<'_> {
     }
 }
 
+/// A string or a whole number, as text (`uid = 1000` or `uid = "alice"`).
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str(s) if !s.is_empty() => Some(s.clone()),
+        Value::Int(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The value as JSON text, as PM2 would store it in `pm2_env`.
+fn to_json(value: &Value) -> String {
+    fn convert(value: &Value) -> serde_json::Value {
+        match value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::Int(n) => i64::try_from(*n).map_or(serde_json::Value::Null, Into::into),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Value::Str(s) => s.clone().into(),
+            Value::List(items) => items.iter().map(|n| convert(&n.value)).collect(),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| (e.key.clone(), convert(&e.node.value)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+        }
+    }
+    convert(value).to_string()
+}
+
 /// True for every key [`App::apply`] reads or accepts.
 fn is_known(key: &str) -> bool {
     const READ: &[&str] = &[
         "name",
         "script",
+        "cmd",
+        "uid",
+        "user",
+        "gid",
+        "filter_env",
         "exec",
         "args",
         "interpreter",
@@ -304,6 +378,7 @@ fn is_known(key: &str) -> bool {
     ];
     READ.contains(&key)
         || INERT.contains(&key)
+        || NODE_INTERNALS.contains(&key)
         || super::watch::KEYS.contains(&key)
         || profile_of(key).is_some()
 }

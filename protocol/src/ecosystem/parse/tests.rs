@@ -137,11 +137,17 @@ fn unknown_key_warns_with_its_line() {
         ecosystem.warnings,
         vec![
             "ecosystem.toml:7: app \"api\": unknown option \"scirpt\" (ignored)".to_string(),
-            "ecosystem.toml: app \"api\": option \"vizion\" is accepted but has no effect yet"
+            "ecosystem.toml: app \"api\": vizion only mean something to Node/PM2's SaaS: stored, no effect"
                 .to_string(),
         ]
     );
-    assert_eq!(ecosystem.apps[0].inert_options, vec!["vizion".to_string()]);
+    assert_eq!(
+        ecosystem.apps[0]
+            .stored_options
+            .get("vizion")
+            .map(String::as_str),
+        Some("true")
+    );
 
     let json = "{\"apps\": [\n {\"name\": \"api\",\n  \"script\": \"a.js\",\n  \"scirpt\": 1}]}";
     let ecosystem = load_text("ecosystem.json", json).expect("valid");
@@ -203,6 +209,33 @@ fn wrong_type_yaml_reports_the_key_line() {
 }
 
 #[test]
+fn json_files_are_read_as_pm2_reads_them_javascript_included() {
+    if !node_available() {
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    // PM2 evaluates .json files as a JavaScript expression: comments, trailing commas,
+    // unquoted keys and computed values are all fine.
+    let text = "// the apps\n{\n  apps: [{\n    name: 'api', /* inline */\n    cmd: 'a.js',\n    instances: 1 + 1,\n    env: { PORT: 3000 + 1 },\n  },],\n}\n";
+    let ecosystem = load_text("ecosystem.json", text).expect("read as JavaScript");
+    let app = &ecosystem.apps[0];
+    assert_eq!(app.name.as_deref(), Some("api"));
+    assert_eq!(app.script.as_deref(), Some("a.js"), "cmd stands for script");
+    assert_eq!(app.instances, Some(Instances::Count(2)));
+    assert_eq!(app.env.get("PORT").map(String::as_str), Some("3001"));
+    let top_level = load_text("ecosystem.json", "[{script: 'b.js', name: 'b'}]").expect("a list");
+    assert_eq!(top_level.apps[0].name.as_deref(), Some("b"));
+}
+
+#[test]
+fn cmd_stands_for_script_only_when_there_is_none() {
+    let both = "[[apps]]\ncmd = \"c.js\"\nscript = \"s.js\"\n[[apps]]\nscript = \"t.js\"\ncmd = \"d.js\"\n";
+    let ecosystem = load_text("ecosystem.toml", both).expect("valid");
+    let scripts: Vec<_> = ecosystem.apps.iter().map(|a| a.script.clone()).collect();
+    assert_eq!(scripts, vec![Some("s.js".into()), Some("t.js".into())]);
+}
+
+#[test]
 fn syntax_errors_carry_their_line() {
     let (line, message) = invalid(load_text(
         "ecosystem.toml",
@@ -213,7 +246,7 @@ fn syntax_errors_carry_their_line() {
 
     let (line, message) = invalid(load_text(
         "ecosystem.json",
-        "{\"apps\": [\n  {\"script\": \"a.js\",}\n]}",
+        "{\"apps\": [\n  {\"script\": \"a.js\" \"name\": 1}\n]}",
     ));
     assert_eq!(line, 2);
     assert!(message.starts_with("invalid JSON"), "{message}");
