@@ -269,6 +269,9 @@ pub struct TargetArgs {
     /// Ids, names, namespaces, `all`, `/regex/`, script files or an ecosystem file.
     #[arg(required = true)]
     pub targets: Vec<String>,
+    /// restart/reload: new arguments for the script (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
 }
 
 /// `pm2 start`: what to start; the app options are PM2's global flags ([`Pm2Options`]).

@@ -47,6 +47,20 @@ pub struct Client {
 impl Client {
     /// Connects; when nobody answers and `spawn` is true, starts the daemon and waits for it.
     pub async fn connect(home: &Home, spawn: bool) -> Result<Client, ClientError> {
+        Self::connect_or_start(home, spawn, true).await
+    }
+
+    /// Connects, starting the daemon when nobody answers: `--no-daemon`'s daemon stays in
+    /// this terminal's session and process group (Ctrl-C reaches it) instead of detaching.
+    pub async fn connect_attached(home: &Home) -> Result<Client, ClientError> {
+        Self::connect_or_start(home, true, false).await
+    }
+
+    async fn connect_or_start(
+        home: &Home,
+        spawn: bool,
+        detached: bool,
+    ) -> Result<Client, ClientError> {
         let socket = home.socket();
         if let Ok(stream) = UnixStream::connect(&socket).await {
             return Self::handshake(stream, false).await;
@@ -56,7 +70,7 @@ impl Client {
         }
         home.prepare()
             .map_err(|e| ClientError::DaemonStart(e.to_string()))?;
-        let stream = spawn_daemon(home).await?;
+        let stream = spawn_daemon(home, detached).await?;
         Self::handshake(stream, true).await
     }
 
@@ -174,7 +188,7 @@ async fn next(
 }
 
 /// Starts `pm2 --daemon` detached (own session, no terminal) and waits for its socket.
-async fn spawn_daemon(home: &Home) -> Result<UnixStream, ClientError> {
+async fn spawn_daemon(home: &Home, detached: bool) -> Result<UnixStream, ClientError> {
     let exe = std::env::current_exe().map_err(|e| ClientError::DaemonStart(e.to_string()))?;
     let mut command = std::process::Command::new(exe);
     command
@@ -185,13 +199,15 @@ async fn spawn_daemon(home: &Home) -> Result<UnixStream, ClientError> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        command.pre_exec(|| {
-            nix::unistd::setsid().map_err(std::io::Error::from)?;
-            Ok(())
-        });
+    if detached {
+        // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(|| {
+                nix::unistd::setsid().map_err(std::io::Error::from)?;
+                Ok(())
+            });
+        }
     }
     let mut child = command
         .spawn()

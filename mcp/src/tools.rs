@@ -64,6 +64,7 @@ impl Pm2Mcp {
             action,
             targets: vec![Target::parse(process)],
             update_env: update_env.then(|| std::env::vars().collect()),
+            attributes: None,
         };
         let verb = match action {
             Action::Stop => "Stopped",

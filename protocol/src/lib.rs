@@ -22,6 +22,7 @@
 //!   into [`AppSpec`]s, shared by `pm2`, `pm2-runtime` and `pm2-mcp`.
 #![warn(missing_docs)]
 
+pub mod attributes;
 pub mod cron;
 pub mod dump;
 pub mod ecosystem;
@@ -39,6 +40,7 @@ pub mod units;
 pub mod vitals;
 pub mod watch;
 
+pub use attributes::Attributes;
 pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use home::{Home, HomeError};
 pub use logrotate::LogRotate;

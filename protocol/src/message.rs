@@ -161,6 +161,9 @@ pub enum Request {
         targets: Vec<Target>,
         /// For restart/reload: the caller's environment replaces the saved one (`--update-env`).
         update_env: Option<BTreeMap<String, String>>,
+        /// For restart/reload: options given on the command line that change the app
+        /// (`pm2 restart api --node-args=...`, PM2's `_handleAttributeUpdate`).
+        attributes: Option<crate::Attributes>,
     },
     /// Send a signal (by name, `SIGUSR2`) to the processes the targets name.
     Signal {

@@ -34,6 +34,9 @@ pub struct WatchSpec {
     pub use_polling: bool,
     /// `watch_options.interval`: how often polling reads the tree, in ms.
     pub poll_interval_ms: u64,
+    /// `--ext js,json`: only changes to files with these extensions count (all when empty).
+    #[serde(default)]
+    pub extensions: Vec<String>,
 }
 
 impl Default for WatchSpec {
@@ -47,6 +50,7 @@ impl Default for WatchSpec {
             follow_symlinks: true,
             use_polling: false,
             poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
+            extensions: Vec::new(),
         }
     }
 }
@@ -68,6 +72,8 @@ pub struct WatchConfig {
     pub use_polling: Option<bool>,
     /// `watch_options.interval` in ms.
     pub poll_interval_ms: Option<u64>,
+    /// `--ext`: extensions whose files count (without the dot).
+    pub extensions: Option<Vec<String>>,
 }
 
 impl WatchConfig {
@@ -85,6 +91,7 @@ impl WatchConfig {
                 .poll_interval_ms
                 .unwrap_or(default.poll_interval_ms)
                 .max(1),
+            extensions: self.extensions.clone().unwrap_or_default(),
         }
     }
 }

@@ -184,6 +184,7 @@ async fn run(home: Home) -> anyhow::Result<()> {
                 action: pm2_protocol::Action::Stop,
                 targets: vec![Target::All],
                 update_env: None,
+                attributes: None,
             }
         );
     }

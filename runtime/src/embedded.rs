@@ -84,6 +84,7 @@ impl Embedded {
                 action: Action::Stop,
                 targets: vec![Target::All],
                 update_env: None,
+                attributes: None,
             }
         );
         self.shutdown.notify_one();

@@ -123,6 +123,7 @@ async fn stop_all(
                 action: pm2_protocol::Action::Stop,
                 targets: vec![Target::All],
                 update_env: None,
+                attributes: None,
             }
         )
     });

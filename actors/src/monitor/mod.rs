@@ -196,6 +196,7 @@ impl MonitorState {
             action: Action::Restart,
             targets: vec![Target::Id(process.pm_id)],
             update_env: None,
+            attributes: None,
         };
         let pm_id = process.pm_id;
         if self

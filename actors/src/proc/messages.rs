@@ -12,6 +12,23 @@ pub struct SpecUpdate {
     pub spec: Option<Box<AppSpec>>,
     /// Replaces the caller's environment (`--update-env`).
     pub base_env: Option<BTreeMap<String, String>>,
+    /// Options given on the command line (`--node-args`, ...), applied last.
+    pub attributes: Option<pm2_protocol::Attributes>,
+}
+
+impl SpecUpdate {
+    /// The new configuration, written into `spec`.
+    pub fn apply(self, spec: &mut AppSpec) {
+        if let Some(new) = self.spec {
+            *spec = *new;
+        }
+        if let Some(base_env) = self.base_env {
+            spec.base_env = base_env;
+        }
+        if let Some(attributes) = self.attributes {
+            attributes.apply(spec);
+        }
+    }
 }
 
 /// What a Proc actor is asked to do.

@@ -260,12 +260,7 @@ impl ProcState {
     ) {
         {
             let mut record = self.args.store.lock();
-            if let Some(spec) = update.spec {
-                record.spec = *spec;
-            }
-            if let Some(base_env) = update.base_env {
-                record.spec.base_env = base_env;
-            }
+            update.apply(&mut record.spec);
             record.counters.prev_backoff_ms = None;
         }
         if self.send_stop_signal(myself) {

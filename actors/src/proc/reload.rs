@@ -45,12 +45,7 @@ impl ProcState {
         }
         {
             let mut record = self.args.store.lock();
-            if let Some(spec) = update.spec {
-                record.spec = *spec;
-            }
-            if let Some(base_env) = update.base_env {
-                record.spec.base_env = base_env;
-            }
+            update.apply(&mut record.spec);
             record.draining = record.running.take();
             record.counters.restart_time += 1;
             tracing::info!(name = %record.spec.name, pm_id = record.pm_id, "reloading");

@@ -285,10 +285,12 @@ impl RootState {
                 action,
                 targets,
                 update_env,
+                attributes,
             } => {
                 let update = SpecUpdate {
                     spec: None,
                     base_env: update_env,
+                    attributes,
                 };
                 return self.act(action, targets, update, reply).await;
             }

@@ -119,7 +119,7 @@ impl RootState {
             if let Some(action) = on_existing {
                 let update = SpecUpdate {
                     spec: Some(Box::new(spec)),
-                    base_env: None,
+                    ..SpecUpdate::default()
                 };
                 return self
                     .act_on_app(action, &existing[0].spec.name, ids, update)

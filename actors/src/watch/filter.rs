@@ -37,6 +37,8 @@ pub struct Filter {
     dirs: Vec<PathBuf>,
     /// Files ignored, with their rotated copies.
     files: Vec<PathBuf>,
+    /// `--ext`: when not empty, only files with one of these extensions count.
+    extensions: Vec<String>,
 }
 
 impl Filter {
@@ -86,14 +88,35 @@ impl Filter {
             paths: paths.build().unwrap_or_else(|_| GlobSet::empty()),
             dirs,
             files,
+            extensions: Vec::new(),
         };
         (filter, errors)
+    }
+
+    /// Only changes to files with one of `extensions` (`js`, `.json`) count, as PM2's `--ext`.
+    pub fn only_extensions(mut self, extensions: &[String]) -> Filter {
+        self.extensions = extensions
+            .iter()
+            .map(|e| e.trim().trim_start_matches('.').to_string())
+            .filter(|e| !e.is_empty())
+            .collect();
+        self
     }
 
     /// True when a change at `path` should not restart the app: outside every root, or
     /// ignored.
     pub fn ignores(&self, path: &Path) -> bool {
-        !self.roots.iter().any(|root| path.starts_with(root)) || self.is_ignored(path)
+        !self.roots.iter().any(|root| path.starts_with(root))
+            || self.is_ignored(path)
+            || !self.has_wanted_extension(path)
+    }
+
+    fn has_wanted_extension(&self, path: &Path) -> bool {
+        self.extensions.is_empty()
+            || path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| self.extensions.iter().any(|x| x == e))
     }
 
     /// True when `path` (a file or a folder) is ignored, whatever the roots.
@@ -192,6 +215,19 @@ mod tests {
         assert!(!f.ignores(Path::new("/app/build/js/a.js")));
         // Given patterns replace PM2's default, as chokidar's `ignored` does.
         assert!(!f.ignores(Path::new("/app/node_modules/x.js")));
+    }
+
+    #[test]
+    fn with_extensions_only_those_files_count() {
+        let f = filter(None).only_extensions(&["js".into(), ".json".into()]);
+        assert!(!f.ignores(Path::new("/app/src/index.js")));
+        assert!(!f.ignores(Path::new("/app/config.json")));
+        assert!(f.ignores(Path::new("/app/notes.md")));
+        assert!(f.ignores(Path::new("/app/Makefile")));
+        assert!(
+            f.ignores(Path::new("/app/.git/x.js")),
+            "ignores still apply"
+        );
     }
 
     #[test]

@@ -105,6 +105,7 @@ impl Actor for Watch {
             plan.home.iter().cloned().collect(),
             plan.own_files.clone(),
         );
+        let filter = filter.only_extensions(&plan.spec.extensions);
         for problem in bad_patterns {
             tracing::warn!(app = %args.app, "{problem}; ignored");
         }

@@ -97,6 +97,49 @@ pub async fn logs(ctx: &Context, args: LogsArgs) -> Result<()> {
     } else {
         targets
     };
+    stream(ctx, client, writer, exclusive, targets).await
+}
+
+/// `--no-daemon` after a command: PM2's two lines, then every app's new lines until the
+/// daemon of this terminal exits (Ctrl-C stops both).
+pub async fn follow_daemon(ctx: &Context) -> Result<()> {
+    ctx.printer.info("[--no-daemon] Continue to stream logs");
+    let pid = std::fs::read_to_string(ctx.home.pid_file()).unwrap_or_default();
+    ctx.printer.info(format!(
+        "[--no-daemon] Exit on target PM2 exit pid={}",
+        pid.trim()
+    ));
+    let writer = LineWriter::new(LineStyle::Prefixed, ctx.printer.color, None, None);
+    let client = ctx.client().await?;
+    stream(ctx, client, writer, None, Vec::new()).await
+}
+
+/// `--attach` after a start, restart, reload or stop: the acted processes' new lines, until
+/// Ctrl-C (PM2's `speedList` with `--attach`).
+pub async fn attach_after(ctx: &Context, procs: &[ProcessInfo]) -> Result<()> {
+    if procs.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = procs.iter().map(|p| p.pm_id.to_string()).collect();
+    ctx.printer.text(format!(
+        "[PM2][INFO] Log streaming apps id: {}, exit with Ctrl-C",
+        ids.join(" ")
+    ));
+    let writer = LineWriter::new(LineStyle::Prefixed, ctx.printer.color, None, None);
+    let client = ctx.client().await?;
+    let targets = procs.iter().map(|p| Target::Id(p.pm_id)).collect();
+    stream(ctx, client, writer, None, targets).await
+}
+
+/// Follows the lines the daemon pushes for `targets` (all when empty) until it goes away or
+/// the reader does.
+async fn stream(
+    ctx: &Context,
+    mut client: crate::client::Client,
+    mut writer: LineWriter,
+    exclusive: Option<LogStream>,
+    targets: Vec<Target>,
+) -> Result<()> {
     client.subscribe(targets).await?;
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();

@@ -43,14 +43,32 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
                     toggle_watch(&mut client, target).await?;
                 }
                 let update_env = options.update_env.then(caller_env);
-                operate(ctx, &mut client, action, text, target, update_env).await?;
+                let attributes = if reloads {
+                    super::start::attributes(options, &args.args)?
+                } else {
+                    None
+                };
+                operate(
+                    ctx,
+                    &mut client,
+                    action,
+                    text,
+                    target,
+                    update_env,
+                    attributes,
+                )
+                .await?;
             }
         }
     }
-    if action == Action::Reload {
-        return Ok(());
+    if action != Action::Reload {
+        show::print_table(ctx, &mut client).await?;
     }
-    show::print_table(ctx, &mut client).await
+    if options.attach && action != Action::Delete {
+        let acted = targets::lookup(&mut client, targets::flatten(&words)).await?;
+        super::logs::attach_after(ctx, &acted).await?;
+    }
+    Ok(())
 }
 
 /// One target word: PM2's `_operate` (`Applying action ...`, a `✓` per process).
@@ -61,6 +79,7 @@ async fn operate(
     text: &str,
     target: &Target,
     update_env: Option<std::collections::BTreeMap<String, String>>,
+    attributes: Option<pm2_protocol::Attributes>,
 ) -> Result<()> {
     let found = targets::lookup(client, vec![target.clone()]).await?;
     if found.is_empty() {
@@ -74,6 +93,7 @@ async fn operate(
         action,
         targets: vec![target.clone()],
         update_env,
+        attributes,
     };
     for p in processes(ask(client, request).await?)? {
         print_done(ctx, action, &p);
@@ -103,6 +123,7 @@ async fn file_apps(
             action,
             targets: ids,
             update_env: None,
+            attributes: None,
         };
         for p in processes(ask(client, request).await?)? {
             print_done(ctx, action, &p);

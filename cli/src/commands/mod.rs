@@ -41,7 +41,11 @@ pub struct Context {
 impl Context {
     /// A conversation with the daemon, starting it when needed.
     pub async fn client(&self) -> Result<Client> {
-        let client = Client::connect(&self.home, true).await?;
+        let client = if self.options.no_daemon {
+            Client::connect_attached(&self.home).await?
+        } else {
+            Client::connect(&self.home, true).await?
+        };
         if client.spawned_daemon {
             self.printer.info(format!(
                 "Spawning PM2 daemon with pm2_home={}",
@@ -85,6 +89,28 @@ pub async fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
         bail!("no command given (see `pm2 --help`)");
     };
+    // PM2's speedList: with --no-daemon, these commands go on streaming every log line
+    // until the daemon (in this terminal) exits.
+    let streams_after = ctx.options.no_daemon
+        && matches!(
+            command,
+            Command::Start(_)
+                | Command::StartOrRestart(_)
+                | Command::StartOrReload(_)
+                | Command::Stop(_)
+                | Command::Restart(_)
+                | Command::Reload(_)
+                | Command::Delete(_)
+        );
+    run_command(&ctx, command).await?;
+    if streams_after {
+        logs::follow_daemon(&ctx).await?;
+    }
+    Ok(())
+}
+
+async fn run_command(ctx: &Context, command: Command) -> Result<()> {
+    let ctx = ctx;
     match command {
         Command::Start(args) => start::start(&ctx, args, start::Mode::Start).await,
         Command::StartOrRestart(args) => {
@@ -118,7 +144,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::ReloadLogs => logs::reload(&ctx).await,
         Command::Scale { name, number } => manage::scale(&ctx, name, number).await,
         Command::Kill => kill(&ctx).await,
-        Command::Save => persist::save(&ctx, ctx.options.force).await,
+        Command::Save => persist::save(ctx, ctx.options.force).await,
         Command::Resurrect => persist::resurrect(&ctx).await,
         Command::Cleardump => persist::cleardump(&ctx),
         Command::Update => persist::update(&ctx).await,

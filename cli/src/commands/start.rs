@@ -9,7 +9,7 @@ use pm2_protocol::ecosystem::{self, AppConfig, CombinedLog, FilterEnv, Instances
 use pm2_protocol::units::{parse_duration_ms, parse_size_bytes};
 use pm2_protocol::watch::parse_watch_delay_ms;
 use pm2_protocol::WatchConfig;
-use pm2_protocol::{Action, AppSpec, ProcessInfo, Request, Target};
+use pm2_protocol::{Action, AppSpec, Attributes, ProcessInfo, Request, Target};
 
 use super::{ask, processes, show, targets, Context};
 use crate::args::{Pm2Options, StartArgs};
@@ -43,10 +43,11 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
     }
     warn_node_internals(ctx);
     let mut client = ctx.client().await?;
+    let mut acted = Vec::new();
     for target in &args.targets {
         let path = Path::new(target);
         if ecosystem::is_ecosystem_file(path) {
-            ecosystem(ctx, &mut client, target, mode).await?;
+            acted.extend(ecosystem(ctx, &mut client, target, mode).await?);
             continue;
         }
         if mode == Mode::Start && !path.exists() && is_app_reference(target) {
@@ -63,9 +64,11 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
                     action: Action::Restart,
                     targets: vec![named],
                     update_env: ctx.options.update_env.then(caller_env),
+                    attributes: attributes(&ctx.options, &args.args)?,
                 };
                 for p in processes(ask(&mut client, request).await?)? {
                     ctx.printer.info(targets::done(&p));
+                    acted.push(p);
                 }
                 ctx.printer.info("Process successfully started");
                 continue;
@@ -73,9 +76,68 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
         }
         let config = config_from_flags(target, &args.args, &ctx.options)?;
         let spec = ecosystem::resolve(&config, &resolve_context(current_dir()?, ctx))?;
-        script(ctx, &mut client, spec, mode).await?;
+        if ctx.options.write {
+            write_configuration(ctx, target, &spec)?;
+        }
+        acted.extend(script(ctx, &mut client, spec, mode).await?);
     }
-    show::print_table(ctx, &mut client).await
+    show::print_table(ctx, &mut client).await?;
+    if ctx.options.attach {
+        super::logs::attach_after(ctx, &acted).await?;
+    }
+    Ok(())
+}
+
+/// `-w`/`--write`: the app's configuration as `<name>-pm2.json` in the current folder,
+/// PM2's keys, to start it again from a file (`pm2 start <name>-pm2.json`).
+fn write_configuration(ctx: &Context, script: &str, spec: &AppSpec) -> Result<()> {
+    let path = current_dir()?.join(format!("{}-pm2.json", spec.name));
+    ctx.printer
+        .info(format!("Writing configuration to {}", path.display()));
+    let mut env = spec.base_env.clone();
+    env.extend(spec.env.clone());
+    let mut conf = serde_json::json!({
+        "script": script,
+        "name": spec.name,
+        "filter_env": [],
+        "namespace": spec.namespace,
+    });
+    if !spec.args.is_empty() {
+        conf["args"] = serde_json::json!(spec.args);
+    }
+    let rest = serde_json::json!({
+        "env": env,
+        "merge_logs": spec.merge_logs,
+        "vizion": true,
+        "autostart": spec.autostart,
+        "autorestart": spec.autorestart,
+        "watch": spec.watch.enabled,
+        "instance_var": spec.instance_var,
+        "pmx": true,
+        "automation": true,
+        "treekill": spec.treekill,
+        "username": spec.run_as.as_ref().map_or_else(current_user, |r| r.user.clone()),
+        "windowsHide": true,
+        "kill_retry_time": 100,
+        "write": true,
+    });
+    if let (Some(conf), serde_json::Value::Object(rest)) = (conf.as_object_mut(), rest) {
+        conf.extend(rest);
+    }
+    for (key, value) in &spec.stored_options {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(value) {
+            conf[key.as_str()] = value;
+        }
+    }
+    let text = serde_json::to_string_pretty(&conf)?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The user this CLI runs as, for `username`.
+fn current_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "root".into())
 }
 
 /// One warning line for the Node/Keymetrics flags given: PM2 takes them, they mean nothing
@@ -100,7 +162,12 @@ fn warn_node_internals(ctx: &Context) {
 
 /// Starts one script: `Starting <path> in fork_mode (1 instance)` and `Done.`, or, when the
 /// daemon restarted the stopped app of that name and script instead, PM2's lines for that.
-async fn script(ctx: &Context, client: &mut Client, spec: AppSpec, mode: Mode) -> Result<()> {
+async fn script(
+    ctx: &Context,
+    client: &mut Client,
+    spec: AppSpec,
+    mode: Mode,
+) -> Result<Vec<ProcessInfo>> {
     let name = spec.name.clone();
     let before = same_name(client, std::slice::from_ref(&name)).await?;
     let starting = starting_line(&spec);
@@ -117,7 +184,7 @@ async fn script(ctx: &Context, client: &mut Client, spec: AppSpec, mode: Mode) -
     if !restarted {
         ctx.printer.info(starting);
         ctx.printer.info("Done.");
-        return Ok(());
+        return Ok(after);
     }
     let action = match mode {
         Mode::Start => Action::Restart,
@@ -133,7 +200,7 @@ async fn script(ctx: &Context, client: &mut Client, spec: AppSpec, mode: Mode) -
         ctx.printer.info(targets::done(p));
     }
     ctx.printer.info("Process successfully started");
-    Ok(())
+    Ok(after)
 }
 
 /// Starts an ecosystem file's apps (`start`, `startOrRestart`, `startOrReload`, and
@@ -146,7 +213,7 @@ pub(super) async fn ecosystem(
     client: &mut Client,
     file: &str,
     mode: Mode,
-) -> Result<()> {
+) -> Result<Vec<ProcessInfo>> {
     let apps = load_ecosystem(ctx, Path::new(file))?;
     let action = mode.on_existing();
     let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
@@ -190,7 +257,10 @@ pub(super) async fn ecosystem(
         ctx.printer
             .info(format!("App [{name}] launched ({count} instances)"));
     }
-    Ok(())
+    Ok(after
+        .into_iter()
+        .filter(|p| names.contains(&p.spec.name))
+        .collect())
 }
 
 /// The processes of exactly these app names (not of namespaces called so).
@@ -398,6 +468,51 @@ fn config_from_flags(script: &str, args: &[String], a: &Pm2Options) -> Result<Ap
     })
 }
 
+/// The options of a restart or reload that change the app (PM2's
+/// `_handleAttributeUpdate`): `--node-args`, `--max-memory-restart`, args after `--` ...
+pub(super) fn attributes(a: &Pm2Options, args: &[String]) -> Result<Option<Attributes>> {
+    let mut interpreter_args = a
+        .interpreter_args
+        .as_ref()
+        .map(|_| words(&a.interpreter_args));
+    if a.node_args.is_some() {
+        interpreter_args
+            .get_or_insert_with(Vec::new)
+            .extend(words(&a.node_args));
+    }
+    let attributes = Attributes {
+        interpreter_args,
+        args: (!args.is_empty()).then(|| args.to_vec()),
+        max_memory_restart: a
+            .max_memory_restart
+            .as_deref()
+            .map(|v| {
+                parse_size_bytes(v).ok_or_else(|| {
+                    anyhow!(
+                        "invalid --max-memory-restart value {v:?}: expected bytes or 512K/150M/1G"
+                    )
+                })
+            })
+            .transpose()?,
+        kill_timeout_ms: ms("--kill-timeout", &a.kill_timeout)?,
+        listen_timeout_ms: ms("--listen-timeout", &a.listen_timeout)?,
+        restart_delay_ms: ms("--restart-delay", &a.restart_delay)?,
+        exp_backoff_restart_delay_ms: ms(
+            "--exp-backoff-restart-delay",
+            &a.exp_backoff_restart_delay,
+        )?,
+        max_restarts: a.max_restarts,
+        min_uptime_ms: ms("--min-uptime", &a.min_uptime)?,
+        log_date_format: a
+            .log_date_format
+            .clone()
+            .or_else(|| a.time.then(|| "YYYY-MM-DDTHH:mm:ss".to_string())),
+        wait_ready: a.wait_ready.then_some(true),
+        shutdown_with_message: a.shutdown_with_message.then_some(true),
+    };
+    Ok((!attributes.is_empty()).then_some(attributes))
+}
+
 /// `--filter-env [name]`: PM2 leaves out the caller's variables whose names contain one of
 /// the given strings; given without a value, all of them.
 fn filter_env(a: &Pm2Options) -> Option<FilterEnv> {
@@ -455,10 +570,17 @@ fn watch_config(a: &Pm2Options) -> Result<WatchConfig> {
             })
         })
         .transpose()?;
+    let extensions = a.ext.as_deref().map(|list| {
+        list.split(',')
+            .map(|e| e.trim().trim_start_matches('.').to_string())
+            .filter(|e| !e.is_empty())
+            .collect()
+    });
     Ok(WatchConfig {
         paths,
         ignore,
         delay_ms,
+        extensions,
         ..WatchConfig::default()
     })
 }
@@ -474,6 +596,9 @@ fn apply_watch_flags(app: &mut AppConfig, flags: &WatchConfig) {
     }
     if app.watch.delay_ms.is_none() {
         app.watch.delay_ms = flags.delay_ms;
+    }
+    if app.watch.extensions.is_none() {
+        app.watch.extensions = flags.extensions.clone();
     }
 }
 
