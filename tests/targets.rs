@@ -111,7 +111,10 @@ fn lifecycle_verbs_print_pm2s_lines_for_each_target() {
         ]
     );
     let list = pm2.jlist();
-    assert!(list.iter().all(|p| p["pm2_env"]["restart_time"] == 0));
+    assert!(
+        list.iter().all(|p| p["pm2_env"]["restart_time"] == 0),
+        "{list:#?}"
+    );
 
     let run = pm2.run(&["delete", "all"]).ok();
     assert_eq!(
@@ -347,4 +350,70 @@ fn kill_prints_pm2s_lines() {
             "[PM2] [v] PM2 Daemon Stopped",
         ]
     );
+}
+
+/// PM2 takes a script's file name or path for the apps running it (`pm2 stop echo.js`,
+/// `pm2 restart ./echo.js`), resolved against the caller's folder.
+#[test]
+fn a_script_file_names_the_apps_that_run_it() {
+    let pm2 = Pm2::new();
+    pm2.write("echo.sh", "echo up\nexec sleep 1000\n", false);
+    pm2.run(&["start", "echo.sh", "--name", "e"]).ok();
+    talker(&pm2, "other", None);
+    all_online(&pm2, 2);
+
+    let run = pm2.run(&["stop", "echo.sh"]).ok();
+    assert_eq!(
+        messages(&run.stdout),
+        [
+            "[PM2] Applying action stopProcessId on app [echo.sh](ids: [ 0 ])",
+            "[PM2] [e](0) ✓",
+        ]
+    );
+    assert_eq!(
+        statuses(&pm2),
+        [
+            ("e".to_string(), "stopped".to_string()),
+            ("other".to_string(), "online".to_string())
+        ]
+    );
+    pm2.run(&["restart", "./echo.sh"]).ok();
+    all_online(&pm2, 2);
+    let unknown = pm2.run(&["stop", "nothing.sh"]).failed();
+    assert!(
+        unknown
+            .stderr
+            .contains("Process or Namespace nothing.sh not found"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+/// `sendSignal` to an app some of whose processes are stopped signals the ones that run,
+/// as PM2 does, instead of failing on the others.
+#[test]
+fn a_signal_reaches_the_processes_that_run_and_skips_the_stopped_ones() {
+    let pm2 = Pm2::new();
+    pm2.write(
+        "trap.sh",
+        "trap 'echo got USR2 $NODE_APP_INSTANCE' USR2\necho ready\nwhile true; do sleep 0.1; done\n",
+        false,
+    );
+    pm2.run(&["start", "trap.sh", "-i", "2", "--name", "t"])
+        .ok();
+    all_online(&pm2, 2);
+    for i in 0..2 {
+        let log = pm2.log(&format!("t-out-{i}.log"));
+        common::wait_until("the trap is set", || common::read(&log).contains("ready"));
+    }
+    pm2.run(&["stop", "1"]).ok();
+    pm2.run(&["sendSignal", "SIGUSR2", "t"]).ok();
+    let log = pm2.log("t-out-0.log");
+    common::wait_until("instance 0 to get the signal", || {
+        common::read(&log).contains("got USR2 0")
+    });
+    assert!(!common::read(&pm2.log("t-out-1.log")).contains("got USR2"));
+    // Every process stopped: nothing to signal is an error, as in PM2.
+    pm2.run(&["stop", "0"]).ok();
+    pm2.run(&["sendSignal", "SIGUSR2", "t"]).failed();
 }

@@ -26,7 +26,8 @@ fn an_unmodified_node_server_is_served_by_every_instance() {
 }
 
 /// `pm2 start server.js -i 3` with the port only in the code, nothing in the environment:
-/// the first instance binds it, the daemon takes the socket over, the others share it.
+/// every instance starts at once; the first to listen makes the daemon bind the port, and
+/// each gets that socket (as Node's cluster workers get their primary's).
 #[test]
 fn a_port_known_only_to_the_code_is_shared_by_every_instance() {
     let pm2 = Pm2::new();
@@ -47,6 +48,22 @@ fn a_port_known_only_to_the_code_is_shared_by_every_instance() {
     let reloaded = online_processes(&pm2, "lit", 3);
     assert!(pids(&reloaded).is_disjoint(&pids(&procs)));
     assert_eq!(answering_pids(port, 3), pids(&reloaded));
+}
+
+/// A worker that never listens, `-i 4`: every instance starts at once and is online once
+/// spawned, as in PM2. A 60 s listen timeout would make any wait for a port miss the deadline.
+#[test]
+fn instances_of_an_app_that_never_listens_are_all_online_at_once() {
+    let pm2 = Pm2::new();
+    let script = pm2.write("worker.js", "setInterval(() => {}, 1000);\n", false);
+    let path = script.to_str().expect("utf-8 path");
+    pm2.run(&["start", path, "-i", "4", "--listen-timeout", "60000"])
+        .ok();
+    let procs = online_processes(&pm2, "worker", 4);
+    assert_eq!(pids(&procs).len(), 4, "{procs:#?}");
+    assert!(procs
+        .iter()
+        .all(|p| p["pm2_env"]["exec_mode"] == "cluster_mode"));
 }
 
 #[test]

@@ -293,6 +293,8 @@ impl Drop for ActiveGuard {
 pub fn discovery_environment(spec: &AppSpec, preload: Option<&Path>) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert("PM2_KILL_TIMEOUT".into(), spec.kill_timeout_ms.to_string());
+    // listen(port) asks the daemon for the app's shared socket instead of binding.
+    env.insert("PM2_ASK_PORTS".into(), "1".into());
     if let Some(preload) = preload {
         env.insert("NODE_OPTIONS".into(), node_options(spec, preload));
     }

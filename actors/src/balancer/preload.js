@@ -38,6 +38,10 @@
 
   const fdByPort = parseListenFds(process.env.PM2_LISTEN_FDS);
   delete process.env.PM2_LISTEN_FDS;
+  // Started before the app's port was known: listen(port) asks the daemon for the socket
+  // every instance shares (as Node's cluster workers ask their primary) instead of binding.
+  const askPorts = process.env.PM2_ASK_PORTS === '1' && channelFd >= 0;
+  delete process.env.PM2_ASK_PORTS;
   stripSelfFromNodeOptions();
 
   const killTimeout = Number(process.env.PM2_KILL_TIMEOUT);
@@ -141,6 +145,9 @@
       request = null;
     }
     const fd = request && request.port > 0 ? fdByPort.get(request.port) : undefined;
+    if (fd === undefined && askPorts && request && request.port > 0 && !asked.has(request.port)) {
+      return askForSocket(this, request, args);
+    }
     if (fd === undefined || usedFds.has(fd)) return originalListen.apply(this, args);
     usedFds.add(fd); // Node owns (and closes) the descriptor from now on
     const options = { fd };
@@ -150,6 +157,71 @@
       ? originalListen.call(this, options, request.cb)
       : originalListen.call(this, options);
   };
+
+  // ---- ports known only to the code: the daemon binds them once for all instances ----
+
+  const asked = new Set(); // ports asked for once: later servers on them bind as usual
+  const waiting = new Map(); // port -> [{ server, request, args }]
+  const timers = new Map(); // port -> the timer of its request
+  const askTimeoutMs = 5000;
+
+  function askForSocket(server, request, args) {
+    const port = request.port;
+    let queue = waiting.get(port);
+    if (!queue) {
+      queue = [];
+      waiting.set(port, queue);
+      const host = typeof args[0] === 'object' ? args[0].host : typeof args[1] === 'string' ? args[1] : undefined;
+      try {
+        process.send({ type: 'pm2:bind', port, host: host || undefined }, noop);
+      } catch (_) {
+        setImmediate(() => answer(port, null));
+      }
+      // A daemon that never answers (older, or busy) must not leave the app unbound; the
+      // timer also keeps the process alive while it waits, as a pending listen would.
+      timers.set(port, setTimeout(() => answer(port, null), askTimeoutMs));
+    }
+    queue.push({ server, request, args });
+    return server;
+  }
+
+  // The daemon's answer: a listening handle for the port, or null (bind as usual, meeting
+  // whatever error the port gives).
+  function answer(port, handle) {
+    const queue = waiting.get(port);
+    if (!queue) return;
+    waiting.delete(port);
+    clearTimeout(timers.get(port));
+    timers.delete(port);
+    asked.add(port);
+    queue.forEach(({ server, request, args }, i) => {
+      try {
+        if (handle && i === 0) {
+          const rest = [];
+          if (typeof request.backlog === 'number' && request.backlog > 0) rest.push(request.backlog);
+          if (request.cb) rest.push(request.cb);
+          originalListen.call(server, handle, ...rest);
+        } else {
+          originalListen.apply(server, args);
+        }
+      } catch (e) {
+        server.emit('error', e);
+      }
+    });
+  }
+
+  function onDaemonAnswer(message, handle) {
+    if (!message || typeof message !== 'object') return false;
+    if (message.type === 'pm2:socket' && handle) {
+      answer(Number(message.port), handle);
+      return true;
+    }
+    if (message.type === 'pm2:bind-refused') {
+      answer(Number(message.port), null);
+      return true;
+    }
+    return false;
+  }
 
   function track(server) {
     if (server[kTracked]) return;
@@ -305,6 +377,7 @@
 
     function onMessage(message, handle) {
       if (replaying) return;
+      if (onDaemonAnswer(message, handle)) return;
       const appListens = othersListen();
       if (!appListens) pending.push([message, handle]);
       if (message === 'shutdown' && !appListens) gracefulStop();

@@ -25,37 +25,11 @@ pub(super) fn log_target(record: &super::store::ProcRecord) -> Arc<LogTarget> {
     })
 }
 
-/// How often an instance waiting for the first one to bind looks again.
-const BIND_POLL: Duration = Duration::from_millis(20);
-
 impl ProcState {
-    /// While the first instance of a cluster app has not bound its port yet, the others wait
-    /// (at most `listen_timeout` after creation) so they can inherit it rather than race.
-    fn waits_for_first_instance(
-        &self,
-        record: &super::store::ProcRecord,
-        myself: &ActorRef<ProcMsg>,
-    ) -> bool {
-        let unbound = record
-            .sockets
-            .as_ref()
-            .is_some_and(|cell| cell.get().is_none());
-        let waited = now_ms() - record.created_at;
-        if unbound && record.instance > 0 && waited < record.spec.listen_timeout_ms as i64 {
-            let generation = record.generation;
-            myself.send_after(BIND_POLL, move || ProcMsg::AwaitSockets(generation));
-            return true;
-        }
-        false
-    }
-
     /// Spawns a new OS process for this record.
     pub(super) fn launch(&mut self, myself: &ActorRef<ProcMsg>) {
         let store = self.args.store.clone();
         let mut record = store.lock();
-        if self.waits_for_first_instance(&record, myself) {
-            return;
-        }
         record.generation += 1;
         let generation = record.generation;
         let mut env = spawn::environment(
@@ -71,8 +45,8 @@ impl ProcState {
                 sockets.fds(record.spec.handover)
             }
             Some(None) => {
-                // The port is only in the code: this instance binds it, and the preload
-                // reports the socket so the daemon can share it with the others.
+                // The port is only in the code: every instance starts at once and its
+                // preload asks the daemon for the socket when the code listens (share.rs).
                 env.extend(crate::balancer::discovery_environment(
                     &record.spec,
                     preload.as_deref(),

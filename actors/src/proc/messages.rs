@@ -45,8 +45,16 @@ pub enum ProcMsg {
     Ready(u64),
     /// `listen_timeout` passed for this generation: ready or not, it counts as ready.
     ListenTimeout(u64),
-    /// Look again whether the first instance has bound the app's port (then start).
-    AwaitSockets(u64),
+    /// The process of this generation asks for the app's socket on `port` (a port known
+    /// only to its code): bind it once for the app and hand it over.
+    BindPort {
+        /// Which process.
+        generation: u64,
+        /// The port its code listens on.
+        port: u16,
+        /// The address it gave, if any.
+        host: Option<String>,
+    },
     /// The process of this generation listens on `port` with its descriptor `fd`: when
     /// the app's sockets are not known yet, take that socket over for the other instances.
     Listening {

@@ -9,6 +9,7 @@ pub mod messages;
 pub mod output;
 pub mod readiness;
 mod reload;
+mod share;
 pub mod spawn;
 pub mod state;
 pub mod stdin;
@@ -129,17 +130,11 @@ impl Actor for Proc {
             }
             ProcMsg::Exited(generation) => state.exited(&myself, generation),
             ProcMsg::RestartDue(generation) => state.restart_due(&myself, generation),
-            ProcMsg::AwaitSockets(generation) => {
-                let waiting = {
-                    let record = state.args.store.lock();
-                    record.status == Status::Launching
-                        && record.running.is_none()
-                        && record.generation == generation
-                };
-                if waiting {
-                    state.launch(&myself);
-                }
-            }
+            ProcMsg::BindPort {
+                generation,
+                port,
+                host,
+            } => state.share_port(generation, port, host).await,
             ProcMsg::Listening {
                 generation,
                 port,

@@ -98,6 +98,13 @@ impl Channels {
             tokio::spawn(async move {
                 let mut lines = BufReader::new(read).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some((port, host)) = super::share::bind_request(&line) {
+                        let _ = actor.cast(ProcMsg::BindPort {
+                            generation,
+                            port,
+                            host,
+                        });
+                    }
                     if let Some((port, fd)) = listening_socket(&line) {
                         let _ = actor.cast(ProcMsg::Listening {
                             generation,
