@@ -360,6 +360,14 @@ fn load_ecosystem(ctx: &Context, path: &Path) -> Result<Vec<AppSpec>> {
         if args.append_env_to_name {
             app.append_env_to_name = Some(true);
         }
+        if let Some(profile) = &args.env {
+            if !app.env_profiles.contains_key(profile) {
+                // PM2's warning (on stdout): the profile only applies where it is defined.
+                ctx.printer.text(format!(
+                    "[PM2][WARN] Environment [{profile}] is not defined in process file"
+                ));
+            }
+        }
         let label = app.name.clone().unwrap_or_default();
         let spec = ecosystem::resolve(&app, &context)
             .map_err(|e| anyhow!("{}: app {label:?}: {e}", path.display()))?;

@@ -9,6 +9,7 @@
 //!
 //! [`AppSpec`]: crate::AppSpec
 
+mod defaults;
 mod parse;
 mod resolve;
 mod typescript;
@@ -66,6 +67,9 @@ pub struct AppConfig {
     pub env: BTreeMap<String, String>,
     /// `env_<profile>` tables by profile name, chosen with `--env <profile>`.
     pub env_profiles: BTreeMap<String, BTreeMap<String, String>>,
+    /// The file's `deploy.<profile>.env` tables: with `--env <profile>`, under the app's
+    /// own variables (PM2's `mergeEnvironmentVariables`).
+    pub deploy_env: BTreeMap<String, BTreeMap<String, String>>,
     /// `namespace`.
     pub namespace: Option<String>,
     /// `autorestart`.

@@ -152,21 +152,6 @@ fn cluster_ports(
         .collect()
 }
 
-/// PM2's defaults that variables change (`constants.js`: `PM2_KILL_TIMEOUT`,
-/// `PM2_KILL_SIGNAL`, ...), read from the caller's environment, where PM2's daemon (started
-/// from it) reads them.
-struct Defaults<'a>(&'a BTreeMap<String, String>);
-
-impl Defaults<'_> {
-    fn text(&self, name: &str) -> Option<String> {
-        self.0.get(name).filter(|v| !v.trim().is_empty()).cloned()
-    }
-
-    fn ms(&self, name: &str) -> Option<u64> {
-        self.0.get(name).and_then(|v| v.trim().parse().ok())
-    }
-}
-
 /// Resolves `config` into a spec: script path, interpreter, name, env and log paths.
 pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, ResolveError> {
     let script = config
@@ -181,7 +166,15 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         return Err(ResolveError::CwdMissing(cwd));
     }
 
-    let mut env = config.env.clone();
+    // As PM2's mergeEnvironmentVariables: deploy.<profile>.env, then env, then
+    // env_<profile>.
+    let mut env = ctx
+        .env_profile
+        .as_ref()
+        .and_then(|profile| config.deploy_env.get(profile))
+        .cloned()
+        .unwrap_or_default();
+    env.extend(config.env.clone());
     if let Some(profile) = &ctx.env_profile {
         if let Some(extra) = config.env_profiles.get(profile) {
             env.extend(extra.clone());
@@ -337,7 +330,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         }
         _ => None,
     };
-    let defaults = Defaults(&ctx.caller_env);
+    let defaults = super::defaults::Defaults(&ctx.caller_env);
     Ok(AppSpec {
         name,
         namespace: config.namespace.clone().unwrap_or_else(|| "default".into()),

@@ -91,15 +91,37 @@ pub fn load(path: &Path) -> Result<Ecosystem, EcosystemError> {
         apps: Vec::new(),
         warnings: Vec::new(),
     };
+    let deploy_env = deploy_environments(&root);
     for (index, (node, app_path)) in doc
         .find_apps(&root, &mut ecosystem.warnings)?
         .into_iter()
         .enumerate()
     {
-        let app = options::parse_app(&doc, node, app_path, index + 1, &mut ecosystem.warnings)?;
+        let mut app = options::parse_app(&doc, node, app_path, index + 1, &mut ecosystem.warnings)?;
+        app.deploy_env = deploy_env.clone();
         ecosystem.apps.push(app);
     }
     Ok(ecosystem)
+}
+
+/// `deploy.<profile>.env` of the file, by profile (tables that are not variables skipped:
+/// the deploy section is PM2's deploy tool's, read here only for its `env`).
+fn deploy_environments(
+    root: &Node,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    let Some(deploy) = root.value.get("deploy") else {
+        return Default::default();
+    };
+    let Value::Map(profiles) = &deploy.node.value else {
+        return Default::default();
+    };
+    profiles
+        .iter()
+        .filter_map(|profile| {
+            let env = profile.node.value.get("env")?;
+            Some((profile.key.clone(), convert::env(&env.node.value)?))
+        })
+        .collect()
 }
 
 /// The strict-JSON reading of a file node could not evaluate either: its syntax error has

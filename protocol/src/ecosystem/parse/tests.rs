@@ -228,6 +228,20 @@ fn json_files_are_read_as_pm2_reads_them_javascript_included() {
 }
 
 #[test]
+fn deploy_sections_give_their_env_to_every_app() {
+    let json = r#"{"apps":[{"script":"a.js"},{"script":"b.js"}],
+      "deploy":{"production":{"user":"u","host":["h"],"env":{"A":"1","N":2}},"staging":{"ref":"x"}}}"#;
+    let ecosystem = load_text("ecosystem.json", json).expect("valid");
+    assert!(ecosystem.warnings.is_empty(), "{:?}", ecosystem.warnings);
+    for app in &ecosystem.apps {
+        let production = &app.deploy_env["production"];
+        assert_eq!(production.get("A").map(String::as_str), Some("1"));
+        assert_eq!(production.get("N").map(String::as_str), Some("2"));
+        assert!(!app.deploy_env.contains_key("staging"));
+    }
+}
+
+#[test]
 fn cmd_stands_for_script_only_when_there_is_none() {
     let both = "[[apps]]\ncmd = \"c.js\"\nscript = \"s.js\"\n[[apps]]\nscript = \"t.js\"\ncmd = \"d.js\"\n";
     let ecosystem = load_text("ecosystem.toml", both).expect("valid");
