@@ -125,6 +125,13 @@ impl App<'_> {
         warnings: &mut Vec<String>,
     ) -> Result<(), EcosystemError> {
         let value = &entry.node.value;
+        if let Some(key) = snake_case_alias(&entry.key) {
+            let renamed = Entry {
+                key,
+                ..entry.clone()
+            };
+            return self.apply(&renamed, config, warnings);
+        }
         let key = entry.key.as_str();
         let known = is_known(key);
         if matches!(value, Value::Null) && known {
@@ -284,6 +291,25 @@ impl App<'_> {
     fn env_error(&self, entry: &Entry) -> EcosystemError {
         self.type_error(entry, "a table of variables")
     }
+}
+
+/// PM2 accepts every option under its camelCase name too (`maxMemoryRestart`,
+/// `killTimeout`: Config.js builds them from the schema): the option's own name for such a
+/// key, `None` when the key is not one.
+fn snake_case_alias(key: &str) -> Option<String> {
+    if !key.chars().any(|c| c.is_ascii_uppercase()) || key == "windowsHide" {
+        return None;
+    }
+    let mut snake = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    (is_known(&snake) && profile_of(&snake).is_none()).then_some(snake)
 }
 
 /// A string or a whole number, as text (`uid = 1000` or `uid = "alice"`).

@@ -228,6 +228,24 @@ fn json_files_are_read_as_pm2_reads_them_javascript_included() {
 }
 
 #[test]
+fn options_are_read_under_their_camel_case_names_as_pm2_reads_them() {
+    let json = r#"{"apps":[{"script":"a.js","maxMemoryRestart":"100M","killTimeout":5000,
+      "ignoreWatch":["tmp"],"mergeLogs":true,"windowsHide":true,"execInterpreter":"bash"}]}"#;
+    let ecosystem = load_text("ecosystem.json", json).expect("valid");
+    let app = &ecosystem.apps[0];
+    assert_eq!(app.max_memory_restart, Some(100 * 1024 * 1024));
+    assert_eq!(app.kill_timeout_ms, Some(5000));
+    assert_eq!(app.watch.ignore, Some(vec!["tmp".to_string()]));
+    assert_eq!(app.merge_logs, Some(true));
+    assert_eq!(app.interpreter.as_deref(), Some("bash"));
+    assert!(
+        ecosystem.warnings.iter().all(|w| !w.contains("unknown")),
+        "{:?}",
+        ecosystem.warnings
+    );
+}
+
+#[test]
 fn deploy_sections_give_their_env_to_every_app() {
     let json = r#"{"apps":[{"script":"a.js"},{"script":"b.js"}],
       "deploy":{"production":{"user":"u","host":["h"],"env":{"A":"1","N":2}},"staging":{"ref":"x"}}}"#;
