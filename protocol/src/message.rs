@@ -163,7 +163,7 @@ pub enum Request {
         update_env: Option<BTreeMap<String, String>>,
         /// For restart/reload: options given on the command line that change the app
         /// (`pm2 restart api --node-args=...`, PM2's `_handleAttributeUpdate`).
-        attributes: Option<crate::Attributes>,
+        attributes: Option<Box<crate::Attributes>>,
     },
     /// Send a signal (by name, `SIGUSR2`) to the processes the targets name.
     Signal {

@@ -13,7 +13,7 @@ pub struct SpecUpdate {
     /// Replaces the caller's environment (`--update-env`).
     pub base_env: Option<BTreeMap<String, String>>,
     /// Options given on the command line (`--node-args`, ...), applied last.
-    pub attributes: Option<pm2_protocol::Attributes>,
+    pub attributes: Option<Box<pm2_protocol::Attributes>>,
 }
 
 impl SpecUpdate {

@@ -79,7 +79,7 @@ async fn operate(
     text: &str,
     target: &Target,
     update_env: Option<std::collections::BTreeMap<String, String>>,
-    attributes: Option<pm2_protocol::Attributes>,
+    attributes: Option<Box<pm2_protocol::Attributes>>,
 ) -> Result<()> {
     let found = targets::lookup(client, vec![target.clone()]).await?;
     if found.is_empty() {

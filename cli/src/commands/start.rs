@@ -478,7 +478,7 @@ fn config_from_flags(script: &str, args: &[String], a: &Pm2Options) -> Result<Ap
 
 /// The options of a restart or reload that change the app (PM2's
 /// `_handleAttributeUpdate`): `--node-args`, `--max-memory-restart`, args after `--` ...
-pub(super) fn attributes(a: &Pm2Options, args: &[String]) -> Result<Option<Attributes>> {
+pub(super) fn attributes(a: &Pm2Options, args: &[String]) -> Result<Option<Box<Attributes>>> {
     let mut interpreter_args = a
         .interpreter_args
         .as_ref()
@@ -518,7 +518,7 @@ pub(super) fn attributes(a: &Pm2Options, args: &[String]) -> Result<Option<Attri
         wait_ready: a.wait_ready.then_some(true),
         shutdown_with_message: a.shutdown_with_message.then_some(true),
     };
-    Ok((!attributes.is_empty()).then_some(attributes))
+    Ok((!attributes.is_empty()).then(|| Box::new(attributes)))
 }
 
 /// `--filter-env [name]`: PM2 leaves out the caller's variables whose names contain one of

@@ -112,7 +112,7 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     put("instance_var", Node::from(spec.instance_var.as_str()));
     put("pmx", stored_or("pmx", true));
     put("automation", stored_or("automation", true));
-    for (key, _) in &spec.stored_options {
+    for key in spec.stored_options.keys() {
         if !["vizion", "pmx", "automation", "filter_env"].contains(&key.as_str()) {
             if let Some(value) = stored(key) {
                 put(key, value);
