@@ -127,3 +127,18 @@ fn half_of_basic_auth_is_refused() {
         .failed();
     assert!(run.stderr.contains("go together"), "{run:?}");
 }
+
+/// `--ftp` (PM2 7): a folder without `index.html` is listed, one with it is served.
+#[test]
+fn ftp_lists_folders_without_an_index() {
+    let pm2 = Pm2::new();
+    let port = serve(&pm2, &["--ftp"]);
+    let (status, head, body) = http_request(port, "/docs/", &[]).expect("GET /docs/");
+    assert_eq!(status, 200, "{head}");
+    assert!(body.contains("Index of /docs/"), "{body}");
+    assert!(body.contains("href=\"guide.txt\""), "{body}");
+    let (status, _, body) = http_request(port, "/", &[]).expect("GET /");
+    assert_eq!((status, body.as_str()), (200, "<h1>home</h1>\n"));
+    let (status, _, _) = http_request(port, "/docs/../../secret.txt", &[]).expect("escape");
+    assert_ne!(status, 200);
+}

@@ -37,6 +37,7 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<()> {
     env.insert("PM2_SERVE_PATH".to_string(), root.display().to_string());
     env.insert("PM2_SERVE_HOST".to_string(), host);
     env.insert("PM2_SERVE_SPA".to_string(), args.spa.to_string());
+    env.insert("PM2_SERVE_FTP".to_string(), args.ftp.to_string());
     if auth.is_some() {
         env.insert("PM2_SERVE_BASIC_AUTH".to_string(), "true".into());
         for (key, value) in [

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 pub enum Lookup {
     /// A file to send (for `/` or a folder: its `index.html`).
     File(PathBuf),
+    /// A folder without `index.html`, listed when `--ftp` asks for listings.
+    Folder(PathBuf),
     /// Nothing there.
     Missing,
     /// A path that tries to leave the folder (PM2 answers 403).
@@ -56,6 +58,12 @@ pub fn percent_decode(text: &str) -> Option<Vec<u8>> {
 /// The file `raw` names under `root` (which must be canonical), with `homepage` (PM2's
 /// `/index.html`) for the root and folders.
 pub fn lookup(root: &Path, raw: &str, homepage: &str) -> Lookup {
+    lookup_in(root, raw, homepage, false)
+}
+
+/// [`lookup`], where `listing` (PM2's `--ftp`) makes a folder without `index.html` a
+/// [`Lookup::Folder`] and serves a folder's own `index.html` rather than the homepage.
+pub fn lookup_in(root: &Path, raw: &str, homepage: &str, listing: bool) -> Lookup {
     use std::os::unix::ffi::OsStrExt;
     let mut path = root.to_path_buf();
     for segment in segments(raw) {
@@ -68,7 +76,18 @@ pub fn lookup(root: &Path, raw: &str, homepage: &str) -> Lookup {
         path.push(std::ffi::OsStr::from_bytes(&decoded));
     }
     if path.is_dir() {
-        path.push(homepage.trim_start_matches('/'));
+        if listing {
+            if !path.join("index.html").is_file() {
+                return match path.canonicalize() {
+                    Ok(real) if real.starts_with(root) => Lookup::Folder(real),
+                    Ok(_) => Lookup::Forbidden,
+                    Err(_) => Lookup::Missing,
+                };
+            }
+            path.push("index.html");
+        } else {
+            path.push(homepage.trim_start_matches('/'));
+        }
     }
     match path.canonicalize() {
         Ok(real) if !real.starts_with(root) => Lookup::Forbidden,

@@ -76,7 +76,7 @@ async fn answer(site: &Options, request: Request<Incoming>) -> Response<Body> {
         return response;
     }
     let path = request.uri().path();
-    let found = match lookup(&site.root, path, &site.homepage) {
+    let found = match super::files::lookup_in(&site.root, path, &site.homepage, site.ftp) {
         Lookup::Missing if site.spa => lookup(&site.root, &site.homepage, &site.homepage),
         other => other,
     };
@@ -91,10 +91,26 @@ async fn answer(site: &Options, request: Request<Incoming>) -> Response<Body> {
                 )
             }
         },
+        Lookup::Folder(folder) => listing(&folder, path),
         Lookup::Missing => not_found(site).await,
         Lookup::Forbidden => text(StatusCode::FORBIDDEN, "403 Forbidden"),
         Lookup::BadRequest => text(StatusCode::BAD_REQUEST, "400 Bad Request"),
     }
+}
+
+/// PM2's `--ftp` listing of a folder, as HTML.
+fn listing(folder: &std::path::Path, url: &str) -> Response<Body> {
+    let html = super::listing::render(folder, url);
+    let mut response = Response::new(
+        Full::new(Bytes::from(html))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
 }
 
 /// The folder's `404.html` when it has one, else PM2's `404 Not Found`.

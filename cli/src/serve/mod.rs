@@ -14,6 +14,7 @@
 mod auth;
 mod files;
 mod http;
+mod listing;
 
 use std::path::PathBuf;
 
@@ -78,6 +79,8 @@ pub struct Options {
     pub host: String,
     /// Unknown paths get the homepage.
     pub spa: bool,
+    /// `--ftp`: folders without `index.html` are listed.
+    pub ftp: bool,
     /// The page for `/` and folders (`/index.html`).
     pub homepage: String,
     /// The `Authorization` value required, when basic auth is on.
@@ -129,6 +132,7 @@ impl Options {
                 .or(args.host)
                 .unwrap_or_else(|| DEFAULT_HOST.into()),
             spa: on("PM2_SERVE_SPA"),
+            ftp: on("PM2_SERVE_FTP"),
             homepage: var("PM2_SERVE_HOMEPAGE").unwrap_or_else(|| "/index.html".into()),
             basic_auth,
         })

@@ -30,7 +30,6 @@ const INERT: &[&str] = &[
     "post_update",
     "name_prefix",
     "install_url",
-    "execute_command",
     "username",
     "windowsHide",
     "kill_retry_time",
@@ -149,6 +148,12 @@ impl App<'_> {
         match key {
             "name" => config.name = Some(string()?),
             "script" | "exec" => config.script = Some(string()?),
+            // PM2 (Common.js): `execute_command: true` means fork mode.
+            "execute_command" => {
+                if boolean()? {
+                    config.exec_mode = Some(crate::ExecMode::Fork);
+                }
+            }
             // PM2 (Common.js): `cmd` stands for `script` when there is none.
             "cmd" => {
                 let cmd = string()?;
@@ -348,6 +353,7 @@ fn is_known(key: &str) -> bool {
         "name",
         "script",
         "cmd",
+        "execute_command",
         "uid",
         "user",
         "gid",
