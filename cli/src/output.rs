@@ -36,6 +36,14 @@ impl Printer {
         }
     }
 
+    /// `[PM2][WARN] message` on stdout, where PM2 prints some of its warnings
+    /// (`Common.printOut(PREFIX_MSG_WARNING + ...)`).
+    pub fn warn_out(&self, message: impl std::fmt::Display) {
+        if !self.silent {
+            emit(&format!("[PM2][WARN] {message}"));
+        }
+    }
+
     /// Plain text on stdout unless silent.
     pub fn text(&self, text: impl std::fmt::Display) {
         if !self.silent {

@@ -165,25 +165,41 @@ fn save_kill_resurrect_restores_ids_names_env_cwd_args_namespaces_and_instances(
 }
 
 #[test]
-fn save_without_processes_warns_and_writes_nothing_unless_forced() {
+fn save_without_processes_warns_and_keeps_the_saved_list_unless_forced() {
     let pm2 = Pm2::new();
     let dump = pm2.home().join("dump.pm2");
+    let backup = pm2.home().join("dump.pm2.bak");
+    // As PM2 (lib/API/Startup.js dump): the warnings on stdout after the first line, exit 0;
+    // with no dump yet, an empty one is created (PM2's clearDump), no backup.
     let run = pm2.run(&["save"]).ok();
-    let said = format!("{}{}", run.stdout, run.stderr);
-    assert!(
-        said.contains("PM2 is not managing any process, skipping save")
-            && said.contains("pm2 save --force"),
-        "save with no process should warn as PM2 does:\n{said}"
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("Saving current process list..."))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "[PM2] Saving current process list...",
+            "[PM2][WARN] PM2 is not managing any process, skipping save...",
+            "[PM2][WARN] To force saving use: pm2 save --force",
+        ],
+        "save with no process should warn on stdout as PM2 does:\n{}",
+        run.stdout
     );
-    assert!(
-        !dump.exists(),
-        "save with no process wrote {}",
-        dump.display()
-    );
-    assert!(
-        !pm2.home().join("dump.pm2.bak").exists(),
-        "save with no process wrote a backup"
-    );
+    assert!(!run.stderr.contains("WARN"), "{}", run.stderr);
+    assert_eq!(saved_names(&dump), Vec::<String>::new(), "{}", read(&dump));
+    assert!(!backup.exists(), "save with no process wrote a backup");
+
+    // A saved list is not replaced by an empty one.
+    pm2.run(&["start", "sleep", "--name", "nap", "--", "1000"])
+        .ok();
+    pm2.run(&["save"]).ok();
+    pm2.run(&["delete", "all"]).ok();
+    let kept = read(&dump);
+    pm2.run(&["save"]).ok();
+    assert_eq!(read(&dump), kept, "an empty save replaced the saved list");
+    assert_eq!(saved_names(&dump), ["nap"]);
 
     let run = pm2.run(&["save", "--force"]).ok();
     assert!(
@@ -192,7 +208,6 @@ fn save_without_processes_warns_and_writes_nothing_unless_forced() {
         "{}",
         run.stdout
     );
-    assert!(dump.exists(), "save --force wrote no file");
     assert_eq!(
         saved_names(&dump),
         Vec::<String>::new(),

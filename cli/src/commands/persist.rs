@@ -9,15 +9,23 @@ use super::{ask, processes, show, Context};
 /// `pm2 save [--force]`.
 pub async fn save(ctx: &Context, force: bool) -> Result<()> {
     let mut client = ctx.client().await?;
+    ctx.printer.info("Saving current process list...");
     let list = processes(ask(&mut client, Request::List).await?)?;
-    if list.is_empty() && !force {
+    let path = ctx.home.dump_file();
+    // As PM2 (lib/API/Startup.js dump): an empty list does not replace a saved one unless
+    // forced (`--force` or `FORCE` in the environment); the warnings go to stdout, exit 0.
+    if list.is_empty() && !force && std::env::var_os("FORCE").is_none() {
+        if !path.exists() {
+            // PM2 creates the empty dump when there is none (its fix for `pm2 update`).
+            ctx.home.prepare()?;
+            empty_dump().write(&path)?;
+        }
         ctx.printer
-            .warn("PM2 is not managing any process, skipping save...");
-        ctx.printer.warn("To force saving use: pm2 save --force");
+            .warn_out("PM2 is not managing any process, skipping save...");
+        ctx.printer
+            .warn_out("To force saving use: pm2 save --force");
         return Ok(());
     }
-    ctx.printer.info("Saving current process list...");
-    let path = ctx.home.dump_file();
     Dump::from_processes(&list).write(&path)?;
     ctx.printer
         .info(format!("Successfully saved in {}", path.display()));
@@ -62,15 +70,19 @@ pub async fn resurrect(ctx: &Context) -> Result<()> {
     show::print_table(ctx, &mut client).await
 }
 
-/// `pm2 cleardump`.
-pub fn cleardump(ctx: &Context) -> Result<()> {
-    let path = ctx.home.dump_file();
-    ctx.home.prepare()?;
+/// A dump with no app (what `cleardump` writes).
+fn empty_dump() -> Dump {
     Dump {
         format: FORMAT.into(),
         apps: Vec::new(),
     }
-    .write(&path)?;
+}
+
+/// `pm2 cleardump`.
+pub fn cleardump(ctx: &Context) -> Result<()> {
+    let path = ctx.home.dump_file();
+    ctx.home.prepare()?;
+    empty_dump().write(&path)?;
     ctx.printer
         .info(format!("Successfully created {}", path.display()));
     Ok(())
