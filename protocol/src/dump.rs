@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AppSpec, ExecMode, ProcessInfo};
+use crate::{AppSpec, ExecMode, ProcessInfo, Status};
 
 /// The tag of our format.
 pub const FORMAT: &str = "pm2-rs/1";
@@ -27,6 +27,21 @@ pub struct SavedApp {
     /// Pids and start times of its processes when saved (for crash recovery).
     #[serde(default)]
     pub running: Vec<RunningProcess>,
+    /// The ids (of `ids`) that were stopped when saved: they come back registered but not
+    /// started, as PM2's resurrect does with a saved `status: "stopped"`. Absent from dumps
+    /// written before it was kept: every process is started, as then. (Always written:
+    /// the wire's bincode cannot skip a field.)
+    #[serde(default)]
+    pub stopped: Vec<u32>,
+}
+
+impl SavedApp {
+    /// Whether the process saved at `index` of `ids` was stopped.
+    pub fn was_stopped(&self, index: usize) -> bool {
+        self.ids
+            .get(index)
+            .is_some_and(|id| self.stopped.contains(id))
+    }
 }
 
 /// A process that was running when the state was written.
@@ -83,9 +98,13 @@ impl Dump {
                     ids: Vec::new(),
                     spec: p.spec.clone(),
                     running: Vec::new(),
+                    stopped: Vec::new(),
                 }
             });
             entry.ids.push(p.pm_id);
+            if p.status == Status::Stopped {
+                entry.stopped.push(p.pm_id);
+            }
             if let Some(pid) = p.pid {
                 if let Some(start_ticks) = start_ticks(pid) {
                     entry.running.push(RunningProcess { pid, start_ticks });
@@ -172,8 +191,13 @@ fn from_pm2(value: &serde_json::Value) -> Result<Dump, String> {
         let exec_path = text("pm_exec_path").ok_or_else(|| format!("{name}: no pm_exec_path"))?;
         let cwd = text("pm_cwd").unwrap_or_else(|| "/".into());
         let pm_id = env["pm_id"].as_u64().unwrap_or(index as u64) as u32;
+        // PM2's resurrect registers a process saved as stopped without starting it.
+        let stopped = text("status").as_deref() == Some("stopped");
         if let Some(app) = apps.iter_mut().find(|a| a.spec.name == name) {
             app.ids.push(pm_id);
+            if stopped {
+                app.stopped.push(pm_id);
+            }
             app.spec.instances += 1;
             // PM2 gives several instances their own files unless merge_logs says otherwise.
             if env["merge_logs"].as_bool().is_none() {
@@ -228,6 +252,7 @@ fn from_pm2(value: &serde_json::Value) -> Result<Dump, String> {
             ids: vec![pm_id],
             spec,
             running: Vec::new(),
+            stopped: if stopped { vec![pm_id] } else { Vec::new() },
         });
     }
     Ok(Dump {
@@ -278,6 +303,7 @@ mod tests {
                 ids: vec![0, 1],
                 spec: spec("a"),
                 running: vec![],
+                stopped: vec![1],
             }],
         };
         first.write(&path).unwrap();
@@ -327,6 +353,70 @@ mod tests {
         assert_eq!(api.spec.env.get("N").map(String::as_str), Some("3"));
         assert_eq!(api.spec.max_restarts, 5);
         assert_eq!(dump.apps[1].spec.interpreter, None);
+    }
+
+    #[test]
+    fn stopped_processes_are_saved_as_stopped_and_old_dumps_start_everything() {
+        let online = |pm_id, name| ProcessInfo {
+            status: Status::Online,
+            ..ProcessInfo::new(pm_id, spec(name))
+        };
+        let list = [
+            online(0, "a"),
+            ProcessInfo::new(1, spec("a")),
+            ProcessInfo::new(2, spec("b")),
+            online(3, "c"),
+        ];
+        let dump = Dump::from_processes(&list);
+        let stopped: Vec<(&str, Vec<u32>)> = dump
+            .apps
+            .iter()
+            .map(|a| (a.spec.name.as_str(), a.stopped.clone()))
+            .collect();
+        assert_eq!(stopped, [("a", vec![1]), ("b", vec![2]), ("c", vec![])]);
+        assert!(!dump.apps[0].was_stopped(0) && dump.apps[0].was_stopped(1));
+
+        // Written and read back, and carried to the daemon (`pm2 resurrect`) on the wire.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dump.pm2");
+        dump.write(&path).unwrap();
+        assert_eq!(Dump::read(&path).unwrap(), dump);
+        let request = crate::Request::Restore {
+            apps: dump.apps.clone(),
+        };
+        let wire = crate::frame::encode_body(&request).unwrap();
+        match crate::frame::decode_body::<crate::Request>(&wire).unwrap() {
+            crate::Request::Restore { apps } => assert_eq!(apps, dump.apps),
+            other => panic!("{other:?}"),
+        }
+        let text: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+
+        // A dump written before `stopped` was kept: nothing stopped.
+        let mut old = text.clone();
+        for app in old["apps"].as_array_mut().unwrap() {
+            app.as_object_mut().unwrap().remove("stopped");
+        }
+        std::fs::write(&path, old.to_string()).unwrap();
+        let read = Dump::read(&path).unwrap();
+        assert!(read.apps.iter().all(|a| a.stopped.is_empty()));
+    }
+
+    #[test]
+    fn a_pm2_dump_keeps_its_stopped_processes_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dump.pm2");
+        // PM2 deletes pm_id when it saves: the ids are the entries' order.
+        let pm2 = serde_json::json!([
+            {"name": "a", "pm_exec_path": "/srv/a.js", "status": "online"},
+            {"name": "b", "pm_exec_path": "/srv/b.js", "status": "stopped"},
+            {"name": "b", "pm_exec_path": "/srv/b.js", "status": "errored"}
+        ]);
+        std::fs::write(&path, pm2.to_string()).unwrap();
+        let dump = Dump::read(&path).unwrap();
+        assert_eq!(dump.apps[0].stopped, Vec::<u32>::new());
+        assert_eq!(dump.apps[1].ids, vec![1, 2]);
+        assert_eq!(dump.apps[1].stopped, vec![1]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use nix::unistd::Pid;
 use serde_json::{json, Value};
 
 use super::common::http::{answering_pids, free_port};
-use super::common::{alive, canonical, cmdline, pid_of, read, Pm2};
+use super::common::{alive, canonical, cmdline, pid_of, read, stays, Pm2};
 use super::support::*;
 
 #[test]
@@ -132,6 +132,29 @@ fn a_pm2_format_dump_is_resurrected() {
             "a number in PM2's env becomes a string in the environment"
         );
     }
+}
+
+/// PM2's resurrect registers a process saved with `status: "stopped"` without starting it.
+#[test]
+fn a_process_pm2_saved_stopped_comes_back_stopped() {
+    let pm2 = Pm2::new();
+    let dir = mkdir(&pm2, "srv");
+    let sleeper = |name: &str, status: &str| {
+        let mut env = pm2_env(&pm2, name, Path::new("/bin/sleep"), &dir, None);
+        env["args"] = json!(["1000"]);
+        env["status"] = json!(status);
+        env
+    };
+    let dump = json!([sleeper("up", "online"), sleeper("down", "stopped")]);
+    std::fs::write(pm2.home().join("dump.pm2"), dump.to_string()).expect("write dump");
+
+    pm2.run(&["resurrect"]).ok();
+    pm2.wait_status(0, "online");
+    stays("down stopped", Duration::from_millis(500), || {
+        pm2.process(1).is_some_and(|p| {
+            p["name"] == "down" && p["pm2_env"]["status"] == "stopped" && p["pid"] == 0
+        })
+    });
 }
 
 /// PM2 writes one log file per instance (`api-out-1.log`, `api-out-2.log`) and saves each

@@ -1,10 +1,11 @@
 //! `pm2 save`, `resurrect` and `cleardump`, and the `.bak` fallback.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::common::{alive, canonical, cmdline, pid_of, read, Pm2};
+use super::common::{alive, canonical, cmdline, pid_of, read, stays, Pm2};
 use super::support::*;
 
 #[test]
@@ -214,6 +215,51 @@ fn save_without_processes_warns_and_keeps_the_saved_list_unless_forced() {
         "save --force with no process: {}",
         read(&dump)
     );
+}
+
+/// As PM2: a process stopped when saved comes back stopped (registered with its id, not
+/// started); the others of its app and of other apps start.
+#[test]
+fn a_process_stopped_when_saved_is_resurrected_stopped() {
+    let pm2 = Pm2::new();
+    pm2.run(&["start", "sleep", "--name", "up", "--", "1000"])
+        .ok();
+    pm2.run(&["start", "sleep", "--name", "nap", "-i", "2", "--", "1000"])
+        .ok();
+    wait_online(&pm2, &[(0, "up"), (1, "nap"), (2, "nap")]);
+    pm2.run(&["stop", "2"]).ok();
+    pm2.wait_status(2, "stopped");
+    pm2.run(&["save"]).ok();
+    pm2.run(&["kill"]).ok();
+
+    pm2.run(&["resurrect"]).ok();
+    pm2.wait_for("up and nap 1 online", |list| {
+        list.len() == 3
+            && list
+                .iter()
+                .filter(|p| p["pm2_env"]["status"] == "online")
+                .count()
+                == 2
+    });
+    stays("process 2 stopped", Duration::from_millis(500), || {
+        pm2.process(2)
+            .is_some_and(|p| p["pm2_env"]["status"] == "stopped" && p["pid"] == 0)
+    });
+    let list = pm2.jlist();
+    let status: Vec<(u64, &str)> = list
+        .iter()
+        .map(|p| {
+            (
+                p["pm_id"].as_u64().expect("an id"),
+                p["pm2_env"]["status"].as_str().expect("a status"),
+            )
+        })
+        .collect();
+    assert_eq!(status, [(0, "online"), (1, "online"), (2, "stopped")]);
+
+    // Stopped, not broken: it starts when asked.
+    pm2.run(&["restart", "2"]).ok();
+    pm2.wait_status(2, "online");
 }
 
 #[test]

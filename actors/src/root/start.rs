@@ -48,7 +48,8 @@ impl RootState {
     }
 
     /// Starts saved apps again with their ids when free (`pm2 resurrect`, crash recovery);
-    /// apps already managed are left alone.
+    /// apps already managed are left alone. Processes saved as stopped come back stopped:
+    /// registered, not started, as PM2's `prepare` does with a saved `status: "stopped"`.
     pub(super) async fn restore(
         &mut self,
         myself: &ActorRef<RootMsg>,
@@ -59,8 +60,17 @@ impl RootState {
             if self.apps.contains_key(&saved.spec.name) {
                 continue;
             }
+            let stopped: Vec<bool> = (0..saved.ids.len()).map(|i| saved.was_stopped(i)).collect();
             match self.book(myself, saved.spec, 0, Some(saved.ids)).await {
-                Ok(step) => plan.carry_out(step),
+                Ok(mut step) => {
+                    if let Started::Spawning(_, records) = &mut step {
+                        // The records follow the saved ids in order (or new ids in their place).
+                        for (record, _) in records.iter_mut().zip(&stopped).filter(|(_, s)| **s) {
+                            record.status = Status::Stopped;
+                        }
+                    }
+                    plan.carry_out(step)
+                }
                 Err(e) => return Response::Error(e),
             }
         }
