@@ -15,24 +15,31 @@ fn scale_to_a_count_down_by_and_up_by() {
     let four = online_processes(&pm2, "web", 4);
     assert_eq!(answering_pids(port, 4), pids(&four));
 
+    // As PM2: the first processes (lowest ids) are removed, the newest stay.
     pm2.run(&["scale", "web", "-2"]).ok();
     let two = online_processes(&pm2, "web", 2);
-    assert_eq!(ids(&two), [0, 1], "the newest are removed");
+    assert_eq!(ids(&two), [2, 3], "the oldest are removed");
     assert!(pids(&two).is_subset(&pids(&four)));
     assert_eq!(answering_pids(port, 2), pids(&two));
 
     pm2.run(&["scale", "web", "1"]).ok();
     let one = online_processes(&pm2, "web", 1);
-    assert_eq!(ids(&one), [0]);
+    assert_eq!(ids(&one), [3]);
     assert_eq!(answering_pids(port, 1), pids(&one));
 
+    // A new process takes the lowest free instance number (PM2's injectVariables) and the
+    // options of the first process, `instances` (the count started with) included.
     pm2.run(&["scale", "web", "+1"]).ok();
     let again = online_processes(&pm2, "web", 2);
+    assert_eq!(ids(&again), [3, 4]);
     let instances: Vec<u64> = again
         .iter()
         .filter_map(|p| p["pm2_env"]["NODE_APP_INSTANCE"].as_u64())
         .collect();
-    assert_eq!(instances, [0, 1]);
+    assert_eq!(instances, [3, 0]);
+    let counts: Vec<&serde_json::Value> =
+        again.iter().map(|p| &p["pm2_env"]["instances"]).collect();
+    assert_eq!(counts, [2, 2]);
     assert_eq!(answering_pids(port, 2), pids(&again));
 }
 

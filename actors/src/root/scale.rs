@@ -1,5 +1,6 @@
-//! `pm2 scale`: more processes of an app (new ids, next instance numbers, the same
-//! sockets), or fewer (the newest are stopped and removed).
+//! `pm2 scale`: more processes of an app (new ids, the free instance numbers, the same
+//! sockets), or fewer (the oldest, lowest ids, are stopped and removed), as PM2's
+//! `scale` (lib/API.js) with `duplicateProcessId` and `deleteProcessId`.
 
 use pm2_protocol::message::Action;
 use pm2_protocol::{ProcessInfo, Response, ScaleTo, Target};
@@ -53,14 +54,16 @@ impl RootState {
                 .ok_or("registry is restarting, try again")?;
             let ids = ractor::call_t!(registry, RegistryMsg::Allocate, 5000, target - current)
                 .map_err(|e| format!("registry unavailable: {e}"))?;
-            let mut spec = procs[procs.len() - 1].spec.clone();
-            spec.instances = target;
-            let next_instance = procs.iter().map(|p| p.instance + 1).max().unwrap_or(0);
+            // As PM2's duplicateProcessId: a copy of the first process's options, `instances`
+            // included (the count the app was started with; PM2 does not rewrite it).
+            let spec = procs[0].spec.clone();
+            let mut taken: Vec<u32> = procs.iter().map(|p| p.instance).collect();
             let records = ids
                 .iter()
-                .enumerate()
-                .map(|(i, &pm_id)| {
-                    let mut record = new_record(&spec, pm_id, next_instance + i as u32);
+                .map(|&pm_id| {
+                    let instance = free_instance(&taken);
+                    taken.push(instance);
+                    let mut record = new_record(&spec, pm_id, instance);
                     record.sockets = handle.sockets.clone();
                     record
                 })
@@ -68,7 +71,11 @@ impl RootState {
             ractor::call!(app, AppMsg::Add, records)
                 .map_err(|e| format!("cannot scale {name}: {e}"))
         } else if target < current {
-            let ids: Vec<u32> = procs[target as usize..].iter().map(|p| p.pm_id).collect();
+            // As PM2: the first processes of the list (lowest ids) go, the newest stay.
+            let ids: Vec<u32> = procs[..(current - target) as usize]
+                .iter()
+                .map(|p| p.pm_id)
+                .collect();
             let outcomes = ractor::call!(app, |reply| AppMsg::Act {
                 action: Action::Delete,
                 ids,
@@ -80,5 +87,25 @@ impl RootState {
         } else {
             Ok(Vec::new())
         }
+    }
+}
+
+/// The instance number of a new process, as PM2's `injectVariables`: the lowest one no
+/// process of the app has (a gap left by a scale down), else the next.
+fn free_instance(taken: &[u32]) -> u32 {
+    (0..).find(|n| !taken.contains(n)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::free_instance;
+
+    #[test]
+    fn new_instances_fill_the_gaps_first() {
+        assert_eq!(free_instance(&[]), 0);
+        assert_eq!(free_instance(&[0, 1, 2]), 3);
+        assert_eq!(free_instance(&[2]), 0);
+        assert_eq!(free_instance(&[2, 0]), 1);
+        assert_eq!(free_instance(&[0, 2]), 1);
     }
 }
