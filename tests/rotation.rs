@@ -208,6 +208,15 @@ fn set_get_and_unset_print_as_pm2_and_store_pm2s_file() {
     assert!(conf
         .stdout
         .contains("$ pm2 set pm2-logrotate:compress true\n"));
+    // As PM2: `conf <key>` shows every value (as `get`), `config <key>` reads the key.
+    let all = pm2.run(&["get"]).ok();
+    let conf = pm2.run(&["conf", "pm2-logrotate:compress"]).ok();
+    assert_eq!(conf.stdout, all.stdout);
+    let config = pm2.run(&["config", "pm2-logrotate:compress"]).ok();
+    assert_eq!(
+        config.stdout,
+        "Value for module pm2-logrotate key compress: true\n"
+    );
 
     let file = pm2.home().join("module_conf.json");
     assert_eq!(

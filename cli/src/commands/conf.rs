@@ -74,6 +74,27 @@ pub async fn get(ctx: &Context, key: Option<String>) -> Result<()> {
     Ok(())
 }
 
+/// `pm2 conf [key]` and `pm2 config <key>` without a value. PM2's `conf [key] [value]`
+/// shows every value whatever its arguments (it calls `get()` without them), while
+/// `config <key>` reads that key (`conf(key)`, as `get <key>`).
+pub async fn conf(ctx: &Context, key: Option<String>) -> Result<()> {
+    let typed = std::env::args_os()
+        .skip(1)
+        .map(|word| word.to_string_lossy().into_owned());
+    if invoked_as_config(typed) {
+        get(ctx, key).await
+    } else {
+        get(ctx, None).await
+    }
+}
+
+/// Whether the command word typed was `config` rather than `conf` (clap resolves the
+/// alias to one command): the first of the two words on the command line.
+fn invoked_as_config(mut args: impl Iterator<Item = String>) -> bool {
+    args.find(|word| word == "conf" || word == "config")
+        .is_some_and(|word| word == "config")
+}
+
 /// `pm2 unset <key>`.
 pub async fn unset(ctx: &Context, key: String) -> Result<()> {
     let values = ask_conf(ctx, Request::UnsetConf { key }).await?;
@@ -83,7 +104,21 @@ pub async fn unset(ctx: &Context, key: String) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::module_of;
+    use super::{invoked_as_config, module_of};
+
+    #[test]
+    fn config_and_conf_are_told_apart_by_the_word_typed() {
+        let words = |line: &str| {
+            line.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        assert!(invoked_as_config(words("config mymod:key")));
+        assert!(invoked_as_config(words("--no-color config conf")));
+        assert!(!invoked_as_config(words("conf mymod:key")));
+        assert!(!invoked_as_config(words("-s conf config")));
+    }
 
     #[test]
     fn the_module_is_before_the_first_separator() {

@@ -153,7 +153,7 @@ async fn run_command(ctx: &Context, command: Command) -> Result<()> {
             key: Some(key),
             value: Some(value),
         } => conf::set(ctx, key, value).await,
-        Command::Conf { key, .. } => conf::get(ctx, key).await,
+        Command::Conf { key, .. } => conf::conf(ctx, key).await,
         Command::Startup(args) => startup::startup(ctx, args),
         Command::Unstartup(args) => startup::unstartup(ctx, args),
         Command::Export(args) => export::export(ctx, args),
