@@ -202,11 +202,7 @@ log_date_format = "YYYY-MM-DD HH:mm Z"
     for (file, kind, message) in files {
         let text = read(&pm2.log(file));
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "{file}: one JSON line per output line:\n{text}"
-        );
+        assert_eq!(lines.len(), 1, "{file}: one JSON line per write:\n{text}");
         let value: Value = serde_json::from_str(lines[0])
             .unwrap_or_else(|e| panic!("{file} is not JSON lines ({e}):\n{text}"));
         let object = value.as_object().expect("an object");
@@ -215,7 +211,8 @@ log_date_format = "YYYY-MM-DD HH:mm Z"
             ["message", "timestamp", "type", "process_id", "app_name"],
             "{file}: {text}"
         );
-        assert_eq!(object["message"], message, "{file}");
+        // As PM2: the output as written, its newline kept.
+        assert_eq!(object["message"], format!("{message}\n"), "{file}");
         assert_eq!(object["type"], kind, "{file}");
         let app = file.split('-').next().expect("name");
         assert_eq!(object["app_name"], app, "{file}");

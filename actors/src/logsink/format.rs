@@ -35,7 +35,11 @@ pub fn render(
     out
 }
 
-/// One JSON object per line: `{"message","timestamp","type","process_id","app_name"}`.
+/// One JSON object, `{"message","timestamp","type","process_id","app_name"}`, for the
+/// bytes read at once, as PM2's `transformLogToJson` does with each `data` chunk: the
+/// message is the output as it is, its newlines kept (`"message":"hello\n"`). The pump
+/// passes whole lines (a partial one only after a silence), so an object never ends
+/// mid-line unless the app paused there.
 fn json_lines(target: &LogTarget, stream: Stream, bytes: &[u8]) -> Vec<u8> {
     let stamp = match target.date_format.as_deref() {
         Some(format) => timestamp::format_now(format),
@@ -45,18 +49,18 @@ fn json_lines(target: &LogTarget, stream: Stream, bytes: &[u8]) -> Vec<u8> {
         Stream::Out => "out",
         Stream::Err => "err",
     };
-    let mut out = Vec::with_capacity(bytes.len() + 128);
-    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let object = serde_json::json!({
-            "message": String::from_utf8_lossy(line),
-            "timestamp": stamp,
-            "type": kind,
-            "process_id": target.pm_id,
-            "app_name": target.name,
-        });
-        out.extend_from_slice(object.to_string().as_bytes());
-        out.push(b'\n');
+    if bytes.is_empty() {
+        return Vec::new();
     }
+    let object = serde_json::json!({
+        "message": String::from_utf8_lossy(bytes),
+        "timestamp": stamp,
+        "type": kind,
+        "process_id": target.pm_id,
+        "app_name": target.name,
+    });
+    let mut out = object.to_string().into_bytes();
+    out.push(b'\n');
     out
 }
 
@@ -109,19 +113,35 @@ mod tests {
         let text = render(
             &target(true, None),
             Stream::Err,
-            b"boom \"quoted\"\nsecond\n",
+            b"boom \"quoted\"\n",
             &mut at_start,
         );
-        let lines: Vec<serde_json::Value> = String::from_utf8(text)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0]["message"], "boom \"quoted\"");
-        assert_eq!(lines[0]["type"], "err");
-        assert_eq!(lines[0]["process_id"], 3);
-        assert_eq!(lines[0]["app_name"], "api");
-        assert!(lines[0]["timestamp"].as_str().unwrap().ends_with('Z'));
+        let text = String::from_utf8(text).unwrap();
+        let (head, tail) = text.split_once(r#","timestamp":""#).unwrap();
+        assert_eq!(head, r#"{"message":"boom \"quoted\"\n""#);
+        assert!(
+            tail.ends_with("\",\"type\":\"err\",\"process_id\":3,\"app_name\":\"api\"}\n"),
+            "{text}"
+        );
+        let object: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(object["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn json_keeps_what_was_read_at_once_in_one_object_as_pm2() {
+        let mut at_start = true;
+        let t = target(true, Some("YYYY"));
+        let text = render(&t, Stream::Out, b"first\nsecond\n", &mut at_start);
+        let text = String::from_utf8(text).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let object: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(object["message"], "first\nsecond\n");
+        assert_eq!(object["type"], "out");
+        assert_eq!(object["timestamp"].as_str().unwrap().len(), 4);
+        // A partial line passed on after a silence stays as it is; nothing is no object.
+        let partial = render(&t, Stream::Out, b"no newline", &mut at_start);
+        let object: serde_json::Value = serde_json::from_slice(&partial).unwrap();
+        assert_eq!(object["message"], "no newline");
+        assert!(render(&t, Stream::Out, b"", &mut at_start).is_empty());
     }
 }

@@ -60,7 +60,8 @@ pub struct LogTarget {
     pub paths: LogPaths,
     /// Timestamp prefix format (moment.js tokens, as PM2's `log_date_format`).
     pub date_format: Option<String>,
-    /// `log_type = "json"`: one JSON object per line.
+    /// `log_type = "json"`: one JSON object per piece of output read (see
+    /// [`format::render`]).
     pub json: bool,
     /// The app's rotation settings over the global policy.
     pub rotate: LogRotate,
