@@ -277,8 +277,8 @@ pub struct TargetArgs {
 /// `pm2 start`: what to start; the app options are PM2's global flags ([`Pm2Options`]).
 #[derive(Debug, Args, Default)]
 pub struct StartArgs {
-    /// Script, binary, command line, ecosystem file, or an app name/id to restart.
-    #[arg(required = true)]
+    /// Script, binary, command line, ecosystem file, or an app name/id to restart
+    /// (default: `ecosystem.toml`, else PM2's `ecosystem.config.js`, here).
     pub targets: Vec<String>,
     /// Arguments for the script (after `--`).
     #[arg(last = true)]

@@ -13,7 +13,7 @@ use croner::Cron;
 
 /// A `cron_restart` expression that cannot be used: one line naming it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid cron_restart {expression:?}: {reason}")]
+#[error("Cron pattern error: invalid cron_restart {expression:?}: {reason}")]
 pub struct CronError {
     /// The expression as written.
     pub expression: String,

@@ -28,6 +28,7 @@ pub mod dump;
 pub mod ecosystem;
 pub mod frame;
 pub mod home;
+pub mod lexical;
 pub mod logrotate;
 pub mod message;
 pub mod process;

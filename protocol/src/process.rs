@@ -129,3 +129,106 @@ impl ProcessInfo {
         }
     }
 }
+
+/// What PM2 gives a process besides its own environment: its `pm2_env` fields as variables
+/// (`pm_id`, `name`, `exec_mode`, `instances`, `pm_exec_path`, ...), which apps read
+/// (`process.env.pm_id`, `process.env.exec_mode === 'cluster_mode'`). The daemon adds them at
+/// spawn; `jlist` leaves them out of `pm2_env.env`, as PM2's own list does.
+pub struct Pm2Variables<'a> {
+    /// The app.
+    pub spec: &'a AppSpec,
+    /// The process id.
+    pub pm_id: u32,
+    /// The instance number (the value of `instance_var`).
+    pub instance: u32,
+    /// Its log files (`None`: not kept) and pid file.
+    pub out_log: Option<&'a std::path::Path>,
+    /// stderr file.
+    pub err_log: Option<&'a std::path::Path>,
+    /// Pid file.
+    pub pid_file: &'a std::path::Path,
+    /// `restart_time`, `unstable_restarts`.
+    pub restarts: (u32, u32),
+    /// `created_at`, `pm_uptime` (ms since the epoch).
+    pub times: (i64, i64),
+    /// `username`.
+    pub username: &'a str,
+}
+
+impl Pm2Variables<'_> {
+    /// The names, for telling them from the app's own variables.
+    pub const NAMES: [&'static str; 25] = [
+        "pm_id",
+        "name",
+        "namespace",
+        "instances",
+        "exec_mode",
+        "pm_exec_path",
+        "pm_cwd",
+        "exec_interpreter",
+        "node_args",
+        "pm_out_log_path",
+        "pm_err_log_path",
+        "pm_pid_path",
+        "instance_var",
+        "restart_time",
+        "unstable_restarts",
+        "created_at",
+        "pm_uptime",
+        "status",
+        "username",
+        "autorestart",
+        "autostart",
+        "watch",
+        "treekill",
+        "vizion",
+        "windowsHide",
+    ];
+
+    /// The variables, PM2's spelling of each value (`String(value)` of its `pm2_env`).
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let spec = self.spec;
+        let path = |p: Option<&std::path::Path>| {
+            p.map_or_else(|| "/dev/null".to_string(), |p| p.display().to_string())
+        };
+        let values: [String; 25] = [
+            self.pm_id.to_string(),
+            spec.name.clone(),
+            spec.namespace.clone(),
+            spec.instances.to_string(),
+            spec.exec_mode.pm2_name().to_string(),
+            spec.exec_path.display().to_string(),
+            spec.cwd.display().to_string(),
+            spec.interpreter_name().to_string(),
+            spec.interpreter_args.join(","),
+            path(self.out_log),
+            path(self.err_log),
+            self.pid_file.display().to_string(),
+            spec.instance_var.clone(),
+            self.restarts.0.to_string(),
+            self.restarts.1.to_string(),
+            self.times.0.to_string(),
+            self.times.1.to_string(),
+            "launching".to_string(),
+            self.username.to_string(),
+            spec.autorestart.to_string(),
+            spec.autostart.to_string(),
+            spec.watch.enabled.to_string(),
+            spec.treekill.to_string(),
+            "true".to_string(),
+            "true".to_string(),
+        ];
+        let mut out: Vec<(String, String)> = Self::NAMES
+            .iter()
+            .map(|n| n.to_string())
+            .zip(values)
+            .collect();
+        out.push((spec.instance_var.clone(), self.instance.to_string()));
+        out
+    }
+
+    /// True for a variable the daemon adds (`instance_var` names one more).
+    pub fn is_added(name: &str, spec: &AppSpec) -> bool {
+        Self::NAMES.contains(&name) || name == spec.instance_var
+    }
+}

@@ -72,6 +72,10 @@ pub struct AppSpec {
     pub exec_mode: ExecMode,
     /// Variables the app declares (`env`, then `env_<profile>`).
     pub env: BTreeMap<String, String>,
+    /// Variables of `env` the file wrote as numbers or booleans (JSON literal), shown so by
+    /// `jlist` as in PM2.
+    #[serde(default)]
+    pub env_literals: BTreeMap<String, String>,
     /// The environment of the caller that started the app; the app declares on top of it.
     pub base_env: BTreeMap<String, String>,
     /// Name of the instance-number variable (`NODE_APP_INSTANCE`).
@@ -166,6 +170,7 @@ impl AppSpec {
             instances: 1,
             exec_mode: ExecMode::Fork,
             env: BTreeMap::new(),
+            env_literals: BTreeMap::new(),
             base_env: BTreeMap::new(),
             instance_var: "NODE_APP_INSTANCE".into(),
             increment_var: None,

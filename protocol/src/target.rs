@@ -6,7 +6,9 @@
 //! Ecosystem files are read by the frontends (they hold the file), which send the names of
 //! the file's apps.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use crate::lexical::normalize;
 
 use serde::{Deserialize, Serialize};
 
@@ -86,21 +88,6 @@ impl std::fmt::Display for Target {
             Target::Script { name, .. } => f.write_str(name),
         }
     }
-}
-
-/// `path` without `.` and with `..` applied, as node's `path.resolve` (no file access).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

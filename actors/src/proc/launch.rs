@@ -32,12 +32,7 @@ impl ProcState {
         let mut record = store.lock();
         record.generation += 1;
         let generation = record.generation;
-        let mut env = spawn::environment(
-            &record.spec,
-            record.pm_id,
-            record.instance,
-            self.args.pm2_home.as_deref(),
-        );
+        let mut env = spawn::environment(&record, self.args.pm2_home.as_deref());
         let preload = self.node_preload(&record.spec);
         let mut inherited = match record.sockets.as_ref().map(|cell| cell.get()) {
             Some(Some(sockets)) => {

@@ -7,36 +7,47 @@ use std::sync::{Arc, Weak};
 
 use nix::sys::signal::{kill as nix_kill, killpg, Signal};
 use nix::unistd::Pid;
+use pm2_protocol::process::Pm2Variables;
 use pm2_protocol::AppSpec;
 use tokio::process::{Child, Command};
 
 use super::messages::ProcMsg;
 use super::output::{pump, Stream};
-use super::store::{PendingExit, ProcStore};
+use super::store::{PendingExit, ProcRecord, ProcStore};
 use crate::balancer::FIRST_FD;
 use crate::logsink::{LogSinkMsg, LogTarget};
 use crate::supervision::LiveRef;
 
-/// The environment PM2 gives a process: the caller's, the app's, then PM2's own variables.
-pub fn environment(
-    spec: &AppSpec,
-    pm_id: u32,
-    instance: u32,
-    pm2_home: Option<&str>,
-) -> BTreeMap<String, String> {
+/// The environment PM2 gives a process: the caller's, the app's, then PM2's own variables
+/// ([`Pm2Variables`]: `pm_id`, `name`, `exec_mode`, the instance number ...).
+pub fn environment(record: &ProcRecord, pm2_home: Option<&str>) -> BTreeMap<String, String> {
+    let spec = &record.spec;
     let mut env = spec.base_env.clone();
     env.extend(spec.env.clone());
-    env.insert("pm_id".into(), pm_id.to_string());
-    env.insert("name".into(), spec.name.clone());
-    env.insert("namespace".into(), spec.namespace.clone());
-    env.insert(spec.instance_var.clone(), instance.to_string());
+    let variables = Pm2Variables {
+        spec,
+        pm_id: record.pm_id,
+        instance: record.instance,
+        out_log: record.logs.out.as_deref(),
+        err_log: record.logs.err.as_deref(),
+        pid_file: &record.pid_file,
+        restarts: (
+            record.counters.restart_time,
+            record.counters.unstable_restarts,
+        ),
+        times: (record.created_at, crate::clock::now_ms()),
+        username: &record.username,
+    };
+    env.extend(variables.variables());
     if let Some(var) = &spec.increment_var {
         // PM2 gives each new instance the last one's value + 1, from the app's own value.
-        let base: i64 = env
+        let base: i64 = spec
+            .env
             .get(var)
+            .or_else(|| spec.base_env.get(var))
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0);
-        env.insert(var.clone(), (base + i64::from(instance)).to_string());
+        env.insert(var.clone(), (base + i64::from(record.instance)).to_string());
     }
     if let Some(home) = pm2_home {
         env.insert("PM2_HOME".into(), home.to_string());

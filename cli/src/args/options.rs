@@ -231,7 +231,8 @@ impl Pm2Options {
         flag(self.no_pmx, "pmx", "false");
         flag(self.no_automation, "automation", "false");
         flag(self.trace, "trace", "true");
-        flag(self.disable_trace, "disable_trace", "true");
+        // PM2 turns --disable-trace into `trace: false`.
+        flag(self.disable_trace, "trace", "false");
         flag(self.v8, "v8", "true");
         flag(self.event_loop_inspector, "event_loop_inspector", "true");
         flag(self.deep_monitoring, "deep_monitoring", "true");

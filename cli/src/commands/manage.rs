@@ -95,7 +95,11 @@ async fn operate(
         update_env,
         attributes,
     };
-    for p in processes(ask(client, request).await?)? {
+    let acted = processes(ask(client, request).await?)?;
+    if matches!(action, Action::Restart | Action::Reload) {
+        super::ready::wait_until_ready(client, &acted).await?;
+    }
+    for p in acted {
         print_done(ctx, action, &p);
     }
     Ok(())

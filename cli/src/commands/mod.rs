@@ -7,6 +7,7 @@ mod init;
 mod logs;
 mod manage;
 mod persist;
+mod ready;
 mod report;
 mod serve;
 mod show;

@@ -15,6 +15,9 @@ use super::{ask, processes, show, targets, Context};
 use crate::args::{Pm2Options, StartArgs};
 use crate::client::Client;
 
+/// The ecosystem files `pm2 start` looks for when given none, in order.
+const DEFAULT_FILES: [&str; 2] = ["ecosystem.toml", "ecosystem.config.js"];
+
 /// Which start command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -37,7 +40,15 @@ impl Mode {
 }
 
 /// Runs a start command for each target in turn, with PM2's lines, then the table.
-pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
+pub async fn start(ctx: &Context, mut args: StartArgs, mode: Mode) -> Result<()> {
+    if args.targets.is_empty() {
+        // PM2 starts ecosystem.config.js when given nothing; ours looks for TOML first.
+        let found = DEFAULT_FILES.iter().find(|f| Path::new(f).is_file());
+        let Some(file) = found else {
+            bail!("File {} not found", DEFAULT_FILES[1]);
+        };
+        args.targets.push(file.to_string());
+    }
     if args.container.container {
         bail!("docker mode (--container) is not supported: `pm2 export compose` writes a compose file and Dockerfile instead");
     }
@@ -66,7 +77,9 @@ pub async fn start(ctx: &Context, args: StartArgs, mode: Mode) -> Result<()> {
                     update_env: ctx.options.update_env.then(caller_env),
                     attributes: attributes(&ctx.options, &args.args)?,
                 };
-                for p in processes(ask(&mut client, request).await?)? {
+                let restarted = processes(ask(&mut client, request).await?)?;
+                super::ready::wait_until_ready(&mut client, &restarted).await?;
+                for p in restarted {
                     ctx.printer.info(targets::done(&p));
                     acted.push(p);
                 }
@@ -177,6 +190,7 @@ async fn script(
         existing: (mode != Mode::Start).then(|| mode.on_existing()),
     };
     let after = processes(ask(client, request).await?)?;
+    super::ready::wait_until_ready(client, &after).await?;
     let restarted = !after.is_empty()
         && after
             .iter()
@@ -214,7 +228,10 @@ pub(super) async fn ecosystem(
     file: &str,
     mode: Mode,
 ) -> Result<Vec<ProcessInfo>> {
-    let apps = load_ecosystem(ctx, Path::new(file))?;
+    let (apps, failed) = load_ecosystem(ctx, Path::new(file))?;
+    if apps.is_empty() {
+        bail!("{file}: no app of the file could start");
+    }
     let action = mode.on_existing();
     let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
     let before = same_name(client, &names).await?;
@@ -239,6 +256,7 @@ pub(super) async fn ecosystem(
         existing: Some(action),
     };
     let after = processes(ask(client, request).await?)?;
+    super::ready::wait_until_ready(client, &after).await?;
     for name in &existing {
         for p in of(&after, name) {
             ctx.printer.info(targets::done(&p));
@@ -256,6 +274,10 @@ pub(super) async fn ecosystem(
         let count = of(&after, name).len();
         ctx.printer
             .info(format!("App [{name}] launched ({count} instances)"));
+    }
+    if failed > 0 {
+        // Unlike PM2 (exit 0), a file whose apps did not all start is a failure.
+        bail!("{file}: {failed} app(s) could not start (see above)");
     }
     Ok(after
         .into_iter()
@@ -330,7 +352,8 @@ fn resolve_context(cwd: PathBuf, ctx: &Context) -> ResolveContext {
     }
 }
 
-fn load_ecosystem(ctx: &Context, path: &Path) -> Result<Vec<AppSpec>> {
+/// The file's apps resolved, and how many could not be (each reported on stderr).
+fn load_ecosystem(ctx: &Context, path: &Path) -> Result<(Vec<AppSpec>, usize)> {
     let args = &ctx.options;
     let file = ecosystem::load(path)?;
     for warning in &file.warnings {
@@ -347,6 +370,7 @@ fn load_ecosystem(ctx: &Context, path: &Path) -> Result<Vec<AppSpec>> {
     let context = resolve_context(dir, ctx);
     let watch_flags = watch_config(args)?;
     let mut specs = Vec::new();
+    let mut failed = 0;
     for mut app in file.apps {
         if let (Some(only), Some(name)) = (&only, &app.name) {
             if !only.contains(&name.as_str()) {
@@ -369,14 +393,19 @@ fn load_ecosystem(ctx: &Context, path: &Path) -> Result<Vec<AppSpec>> {
             }
         }
         let label = app.name.clone().unwrap_or_default();
-        let spec = ecosystem::resolve(&app, &context)
-            .map_err(|e| anyhow!("{}: app {label:?}: {e}", path.display()))?;
-        specs.push(spec);
+        match ecosystem::resolve(&app, &context) {
+            Ok(spec) => specs.push(spec),
+            // As PM2: an app that cannot start is reported and the others start.
+            Err(e) => {
+                crate::output::error(format!("{}: app {label:?}: {e}", path.display()));
+                failed += 1;
+            }
+        }
     }
-    if specs.is_empty() {
+    if specs.is_empty() && failed == 0 {
         bail!("{}: no app to start (check --only)", path.display());
     }
-    Ok(specs)
+    Ok((specs, failed))
 }
 
 fn ms(flag: &str, value: &Option<String>) -> Result<Option<u64>> {
@@ -549,6 +578,37 @@ fn stored_options(a: &Pm2Options) -> BTreeMap<String, String> {
         };
         stored.insert("filter_env".into(), text);
     }
+    // Shown by jlist as PM2 shows them: only when given, and as given.
+    let mut given = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            stored.insert(key.to_string(), value);
+        }
+    };
+    given(
+        "stop_exit_codes",
+        match a.stop_exit_codes.as_slice() {
+            [] => None,
+            [one] => Some(one.to_string()),
+            many => serde_json::to_string(many).ok(),
+        },
+    );
+    given(
+        "listen_timeout",
+        a.listen_timeout
+            .as_deref()
+            .and_then(parse_duration_ms)
+            .map(|ms| ms.to_string()),
+    );
+    given(
+        "watch_delay",
+        a.watch_delay
+            .as_deref()
+            .and_then(parse_watch_delay_ms)
+            .map(|ms| ms.to_string()),
+    );
+    given("disable_logs", a.disable_logs.then(|| "true".to_string()));
+    // PM2's command line always has `watch` (commander's default).
+    given("watch", Some(a.watch.is_some().to_string()));
     stored
 }
 

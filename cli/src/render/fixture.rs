@@ -22,6 +22,9 @@ pub(crate) fn spec(name: &str) -> AppSpec {
     spec.args = vec!["100".to_owned()];
     spec.out_file = Some(PathBuf::from(format!("/home/u/.pm2/logs/{name}-out.log")));
     spec.error_file = Some(PathBuf::from(format!("/home/u/.pm2/logs/{name}-error.log")));
+    // Started from the command line, where PM2 always sets `watch`.
+    spec.stored_options
+        .insert("watch".to_owned(), "false".to_owned());
     spec
 }
 
@@ -31,6 +34,9 @@ pub(crate) fn process(pm_id: u32, name: &str) -> ProcessInfo {
     let mut env = BTreeMap::new();
     env.insert("HOME".to_owned(), "/home/u".to_owned());
     env.insert("PATH".to_owned(), "/usr/bin:/bin".to_owned());
+    // What the daemon adds for the process (PM2's pm2_env.env leaves them out).
+    env.insert("pm_id".to_owned(), pm_id.to_string());
+    env.insert("name".to_owned(), name.to_owned());
     ProcessInfo {
         pm_id,
         instance: 0,

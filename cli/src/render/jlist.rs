@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use pm2_protocol::process::Pm2Variables;
 use pm2_protocol::ProcessInfo;
 use serde_json::Value;
 
@@ -90,19 +91,63 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     if !spec.args.is_empty() {
         put("args", strings(&spec.args));
     }
+    // The process's environment without the variables the daemon adds (PM2's pm2_env.env
+    // holds only the caller's and the app's), unless the app set them itself.
+    let own = |key: &str| {
+        !Pm2Variables::is_added(key, spec)
+            || spec.env.contains_key(key)
+            || spec.base_env.contains_key(key)
+    };
+    // Values the file wrote as numbers or booleans keep their type, as in PM2, and so does
+    // the number increment_var computes.
+    let typed = |key: &str, value: &str| -> Node {
+        if let Some(literal) = spec.env_literals.get(key) {
+            if let Ok(v) = serde_json::from_str::<Value>(literal) {
+                if v.to_string() == value || v.as_str() == Some(value) {
+                    return Node::from(&v);
+                }
+            }
+        }
+        match value.parse::<i64>() {
+            Ok(n) if spec.increment_var.as_deref() == Some(key) => Node::from(n),
+            _ => Node::from(value),
+        }
+    };
     put(
         "env",
         Node::object(
             p.env
                 .iter()
-                .map(|(k, v)| (k.clone(), Node::from(v.as_str()))),
+                .filter(|(k, _)| own(k))
+                .map(|(k, v)| (k.clone(), typed(k, v))),
         ),
     );
     put("merge_logs", Node::from(spec.merge_logs));
     put("vizion", stored_or("vizion", true));
     put("autostart", Node::from(spec.autostart));
+    // Options PM2 shows only when they are given.
+    if spec.wait_ready {
+        put("wait_ready", Node::from(true));
+    }
+    if spec.shutdown_with_message {
+        put("shutdown_with_message", Node::from(true));
+    }
+    if spec.log_json {
+        put("log_type", Node::from("json"));
+    }
+    if let Some(var) = &spec.increment_var {
+        put("increment_var", Node::from(var.as_str()));
+    }
+    for key in ["listen_timeout", "watch_delay", "disable_logs"] {
+        if let Some(value) = stored(key) {
+            put(key, value);
+        }
+    }
     put("autorestart", Node::from(spec.autorestart));
-    put("watch", watch(spec));
+    // PM2's command line always sets `watch`; a file's app has it only when it says so.
+    if spec.watch.enabled || spec.stored_options.contains_key("watch") {
+        put("watch", watch(spec));
+    }
     if let Some(ignore) = &spec.watch.ignore {
         put("ignore_watch", strings(ignore));
     }
@@ -112,8 +157,19 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     put("instance_var", Node::from(spec.instance_var.as_str()));
     put("pmx", stored_or("pmx", true));
     put("automation", stored_or("automation", true));
+    const SHOWN_ELSEWHERE: [&str; 9] = [
+        "vizion",
+        "pmx",
+        "automation",
+        "filter_env",
+        "listen_timeout",
+        "watch_delay",
+        "disable_logs",
+        "stop_exit_codes",
+        "watch",
+    ];
     for key in spec.stored_options.keys() {
-        if !["vizion", "pmx", "automation", "filter_env"].contains(&key.as_str()) {
+        if !SHOWN_ELSEWHERE.contains(&key.as_str()) {
             if let Some(value) = stored(key) {
                 put(key, value);
             }
@@ -140,14 +196,18 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     }
     put("min_uptime", Node::from(spec.min_uptime_ms));
     put("max_restarts", Node::from(spec.max_restarts));
-    put(
-        "stop_exit_codes",
+    // As given: PM2 keeps `--stop-exit-codes 3` as the number 3.
+    let codes = || {
         Node::Array(
             spec.stop_exit_codes
                 .iter()
                 .map(|c| Node::from(*c))
                 .collect(),
-        ),
+        )
+    };
+    put(
+        "stop_exit_codes",
+        stored("stop_exit_codes").unwrap_or_else(codes),
     );
     if let Some(bytes) = spec.max_memory_restart {
         put("max_memory_restart", Node::from(bytes));
@@ -199,7 +259,7 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     // its own fields win over variables of the same name.
     for (key, value) in &p.env {
         if !env.iter().any(|(k, _)| k == key) {
-            env.push((key.clone(), Node::from(value.as_str())));
+            env.push((key.clone(), typed(key, value)));
         }
     }
     Node::Object(env)

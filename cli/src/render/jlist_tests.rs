@@ -87,6 +87,44 @@ fn pm2_env_has_pm2s_names_and_types() {
     assert_eq!(env, &expected);
 }
 
+/// PM2's pm2_env.env is the caller's and the app's environment: the variables the daemon
+/// adds for the process (`pm_id`, `name`, ...) are left out of it, unless the app set them.
+#[test]
+fn the_env_object_leaves_out_what_the_daemon_adds() {
+    let list = jlist(&[process(0, "api")], NOW);
+    let env = &first(&list)["pm2_env"];
+    assert_eq!(env["env"].get("pm_id"), None, "{env:#}");
+    assert_eq!(env["env"].get("name"), None, "{env:#}");
+    assert_eq!(env["pm_id"], json!(0));
+    let mut own = process(0, "api");
+    own.spec.env.insert("name".to_owned(), "api".to_owned());
+    let list = jlist(&[own], NOW);
+    assert_eq!(first(&list)["pm2_env"]["env"]["name"], json!("api"));
+}
+
+/// A variable the file wrote as a number keeps its type, while its value is the one the
+/// process got; increment_var's values are numbers, as PM2's.
+#[test]
+fn env_values_keep_the_type_the_file_gave_them() {
+    let mut p = process(1, "api");
+    p.spec
+        .env_literals
+        .insert("DEBUG".to_owned(), "true".to_owned());
+    p.spec
+        .env_literals
+        .insert("PORT".to_owned(), "5000".to_owned());
+    p.spec.increment_var = Some("PORT".to_owned());
+    p.env.insert("DEBUG".to_owned(), "true".to_owned());
+    p.env.insert("PORT".to_owned(), "5001".to_owned());
+    let list = jlist(&[p], NOW);
+    let env = &first(&list)["pm2_env"];
+    assert_eq!(env["env"]["DEBUG"], json!(true));
+    assert_eq!(env["env"]["PORT"], json!(5001));
+    assert_eq!(env["PORT"], json!(5001));
+    assert_eq!(env["increment_var"], json!("PORT"));
+    assert_eq!(env["env"]["HOME"], json!("/home/u"));
+}
+
 #[test]
 fn optional_fields_appear_when_set() {
     let mut p = process(2, "api");

@@ -65,6 +65,9 @@ pub struct AppConfig {
     pub exec_mode: Option<ExecMode>,
     /// `env`, values turned into strings.
     pub env: BTreeMap<String, String>,
+    /// Variables of `env` (and `env_<profile>`) written as numbers or booleans: their JSON
+    /// literal, for `jlist` to show them as PM2 does.
+    pub env_literals: BTreeMap<String, String>,
     /// `env_<profile>` tables by profile name, chosen with `--env <profile>`.
     pub env_profiles: BTreeMap<String, BTreeMap<String, String>>,
     /// The file's `deploy.<profile>.env` tables: with `--env <profile>`, under the app's
@@ -174,6 +177,14 @@ impl FilterEnv {
     }
 }
 
+/// `File x not found` (PM2's line), else the cause.
+fn io_message(path: &std::path::Path, error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => format!("File {} not found", path.display()),
+        _ => format!("cannot read {}: {error}", path.display()),
+    }
+}
+
 /// The apps of one ecosystem file, and what the reader noticed.
 #[derive(Debug, Clone, Default)]
 pub struct Ecosystem {
@@ -188,13 +199,13 @@ pub struct Ecosystem {
 /// Why an ecosystem file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum EcosystemError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    /// The file could not be read (PM2's words when it does not exist).
+    #[error("{}", io_message(path, error))]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not valid, or an option has the wrong type.
     #[error("{path}:{line}: {message}")]
@@ -204,6 +215,17 @@ pub enum EcosystemError {
         /// 1-based line of the problem (the key's line when known).
         line: usize,
         /// What is wrong, naming the option.
+        message: String,
+    },
+    /// The file is not valid TOML, JSON (nor JavaScript), YAML or JS: PM2's words first,
+    /// so that scripts grepping them still match, then where and why.
+    #[error("File {} malformated: {}:{line}: {message}", path.display(), path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem (1 when the parser does not say).
+        line: usize,
+        /// The parser's message.
         message: String,
     },
     /// A JavaScript ecosystem file needs `node`, which is not installed.

@@ -124,11 +124,12 @@ fn file_safe(name: &str) -> String {
 
 fn absolute(base: &Path, path: &str) -> PathBuf {
     let path = expand_home(path);
-    if path.is_absolute() {
+    // As node's path.resolve: `sub/../app.js` is `app.js` (PM2 shows and compares it so).
+    crate::lexical::normalize(&if path.is_absolute() {
         path
     } else {
         base.join(path)
-    }
+    })
 }
 
 fn expand_home(path: &str) -> PathBuf {
@@ -150,6 +151,15 @@ fn cluster_ports(
         .or_else(|| caller_env.get("PORT").and_then(|p| p.parse().ok()))
         .into_iter()
         .collect()
+}
+
+/// Whether the text `value` is what the JSON `literal` reads as (`3000` and "3000").
+fn literal_is(literal: &str, value: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(literal) {
+        Ok(serde_json::Value::String(s)) => s == value,
+        Ok(other) => other.to_string() == value,
+        Err(_) => false,
+    }
 }
 
 /// Resolves `config` into a spec: script path, interpreter, name, env and log paths.
@@ -341,6 +351,12 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         cwd,
         instances,
         exec_mode,
+        env_literals: config
+            .env_literals
+            .iter()
+            .filter(|(k, literal)| env.get(*k).is_some_and(|v| literal_is(literal, v)))
+            .map(|(k, literal)| (k.clone(), literal.clone()))
+            .collect(),
         env,
         base_env,
         instance_var: config

@@ -155,6 +155,24 @@ pub(super) fn env(value: &Value) -> Option<BTreeMap<String, String>> {
     )
 }
 
+/// The variables of an env table written as numbers or booleans, as JSON literals: PM2
+/// keeps their type in `pm2_env` (`PORT: 3000`), though the process sees text.
+pub(super) fn env_literals(value: &Value) -> BTreeMap<String, String> {
+    let Value::Map(entries) = value else {
+        return BTreeMap::new();
+    };
+    entries
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.node.value,
+                Value::Int(_) | Value::Float(_) | Value::Bool(_)
+            )
+        })
+        .map(|e| (e.key.clone(), e.node.value.to_json().to_string()))
+        .collect()
+}
+
 /// Splits a command line into words: blanks separate, `'…'` is literal, `"…"` allows `\"`
 /// and `\\`, a backslash outside quotes escapes the next character. An unclosed quote runs
 /// to the end.

@@ -87,11 +87,11 @@ pub(super) fn evaluate_with(path: &Path, node: &str) -> Result<String, Ecosystem
 }
 
 fn run_node(path: &Path, node: &str, mode: Option<&str>) -> Result<String, EcosystemError> {
-    let io_error = |source| EcosystemError::Io {
+    let io_error = |error| EcosystemError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
-    let invalid = |message: String| EcosystemError::Invalid {
+    let invalid = |message: String| EcosystemError::Malformed {
         path: path.to_path_buf(),
         line: 1,
         message,

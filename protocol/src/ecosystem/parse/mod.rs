@@ -48,9 +48,9 @@ pub fn load(path: &Path) -> Result<Ecosystem, EcosystemError> {
     let mut format = format;
     let src = match format {
         Format::Js => js::evaluate(path)?,
-        _ => std::fs::read_to_string(path).map_err(|source| EcosystemError::Io {
+        _ => std::fs::read_to_string(path).map_err(|error| EcosystemError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?,
     };
     // PM2 evaluates .json files as JavaScript: comments, trailing commas, unquoted keys and
@@ -132,7 +132,7 @@ fn strict_json_error(path: &Path, src: &str) -> Option<EcosystemError> {
     let message = text
         .rfind(" at line ")
         .map_or(text.as_str(), |at| &text[..at]);
-    Some(EcosystemError::Invalid {
+    Some(EcosystemError::Malformed {
         path: path.to_path_buf(),
         line: err.line().max(1),
         message: format!("invalid JSON (nor a JavaScript expression): {message}"),
@@ -154,7 +154,7 @@ impl Format {
         let name = path.file_name()?.to_str()?;
         if name.ends_with(".toml") {
             Some(Format::Toml)
-        } else if name.ends_with(".json") {
+        } else if name.ends_with(".json") || name.ends_with(".json5") {
             Some(Format::Json)
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             Some(Format::Yaml)
@@ -193,6 +193,15 @@ impl Doc<'_> {
         }
     }
 
+    /// An [`EcosystemError::Malformed`] at `line`: the text is not of its format.
+    fn malformed(&self, line: usize, message: String) -> EcosystemError {
+        EcosystemError::Malformed {
+            path: self.path.to_path_buf(),
+            line: line.max(1),
+            message,
+        }
+    }
+
     /// A warning line: `file:line: message`, or `file: message` when the line is unknown.
     fn warning(&self, line: Option<usize>, message: &str) -> String {
         match line {
@@ -224,7 +233,7 @@ impl Doc<'_> {
                 Ok(table) => Ok(tree::from_toml(self.src, &table)),
                 Err(err) => {
                     let line = err.span().map_or(1, |s| tree::line_at(self.src, s.start));
-                    Err(self.invalid(line, format!("invalid TOML: {}", err.message())))
+                    Err(self.malformed(line, format!("invalid TOML: {}", err.message())))
                 }
             },
             Format::Json | Format::Js => serde_json::from_str::<Node>(self.src).map_err(|err| {
@@ -238,7 +247,7 @@ impl Doc<'_> {
                 } else {
                     err.line()
                 };
-                self.invalid(line, format!("invalid JSON: {message}"))
+                self.malformed(line, format!("invalid JSON: {message}"))
             }),
             Format::Yaml => match serde_yaml_ng::from_str::<Node>(self.src) {
                 Ok(mut node) => {
@@ -247,7 +256,7 @@ impl Doc<'_> {
                 }
                 Err(err) => {
                     let line = err.location().map_or(1, |l| l.line());
-                    Err(self.invalid(line, format!("invalid YAML: {err}")))
+                    Err(self.malformed(line, format!("invalid YAML: {err}")))
                 }
             },
         }

@@ -1,8 +1,8 @@
 //! One app's keys mapped to [`AppConfig`] fields, with PM2's aliases and value forms.
 
 use super::convert::{
-    boolean, duration_ms, env, exec_mode, exit_codes, instances, size_bytes, string, udp_ports,
-    whole, words,
+    boolean, duration_ms, env, env_literals, exec_mode, exit_codes, instances, size_bytes, string,
+    udp_ports, whole, words,
 };
 use super::tree::{Entry, Node, Seg, Value};
 use super::Doc;
@@ -68,8 +68,13 @@ pub(super) fn parse_app(
     for entry in entries {
         app.apply(entry, &mut config, warnings)?;
     }
-    if !config.stored_options.is_empty() {
-        let keys: Vec<&str> = config.stored_options.keys().map(String::as_str).collect();
+    let keys: Vec<&str> = config
+        .stored_options
+        .keys()
+        .map(String::as_str)
+        .filter(|k| NODE_INTERNALS.contains(k))
+        .collect();
+    if !keys.is_empty() {
         let message = format!(
             "{}: {} only mean something to Node/PM2's SaaS: stored, no effect",
             app.label,
@@ -201,18 +206,31 @@ impl App<'_> {
                         .ok_or_else(|| self.type_error(entry, "\"fork\" or \"cluster\""))?,
                 )
             }
-            "env" => config.env = env(value).ok_or_else(|| self.env_error(entry))?,
+            "env" => {
+                config.env = env(value).ok_or_else(|| self.env_error(entry))?;
+                config.env_literals.extend(env_literals(value));
+            }
             "namespace" => config.namespace = Some(string()?),
             "autorestart" => config.autorestart = Some(boolean()?),
             "autostart" => config.autostart = Some(boolean()?),
             "treekill" => config.treekill = Some(boolean()?),
             "merge_logs" | "combine_logs" => config.merge_logs = Some(boolean()?),
-            "disable_logs" => config.disable_logs = Some(boolean()?),
+            "disable_logs" => {
+                let disabled = boolean()?;
+                config.disable_logs = Some(disabled);
+                config
+                    .stored_options
+                    .insert(key.to_owned(), disabled.to_string());
+            }
             "time" => config.time = Some(boolean()?),
             "force" => config.force = Some(boolean()?),
             "wait_ready" => config.wait_ready = Some(boolean()?),
             "shutdown_with_message" => config.shutdown_with_message = Some(boolean()?),
-            "listen_timeout" => config.listen_timeout_ms = Some(duration()?),
+            "listen_timeout" => {
+                let ms = duration()?;
+                config.listen_timeout_ms = Some(ms);
+                config.stored_options.insert(key.to_owned(), ms.to_string());
+            }
             "listen" => {
                 config.handover = Some(match value {
                     Value::Str(mode) if mode == "inherit" => crate::Handover::Inherit,
@@ -232,8 +250,10 @@ impl App<'_> {
             "kill_timeout" => config.kill_timeout_ms = Some(duration()?),
             "kill_signal" => config.kill_signal = Some(string()?),
             "stop_exit_codes" => {
-                config.stop_exit_codes = exit_codes(value)
-                    .ok_or_else(|| self.type_error(entry, "an exit code or a list of exit codes"))?
+                config.stop_exit_codes = exit_codes(value).ok_or_else(|| {
+                    self.type_error(entry, "an exit code or a list of exit codes")
+                })?;
+                config.stored_options.insert(key.to_owned(), to_json(value));
             }
             "out_file" | "output" | "out" | "out_log" => config.out_file = Some(string()?),
             "error_file" | "error" | "err_file" | "err" | "err_log" => {
@@ -275,6 +295,7 @@ impl App<'_> {
                 if let Some(profile) = profile_of(key) {
                     let vars = env(value).ok_or_else(|| self.env_error(entry))?;
                     config.env_profiles.insert(profile.to_owned(), vars);
+                    config.env_literals.extend(env_literals(value));
                 } else if INERT.contains(&key) {
                     if !config.inert_options.iter().any(|o| o == key) {
                         config.inert_options.push(key.to_owned());
@@ -328,23 +349,7 @@ fn scalar_text(value: &Value) -> Option<String> {
 
 /// The value as JSON text, as PM2 would store it in `pm2_env`.
 fn to_json(value: &Value) -> String {
-    fn convert(value: &Value) -> serde_json::Value {
-        match value {
-            Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => (*b).into(),
-            Value::Int(n) => i64::try_from(*n).map_or(serde_json::Value::Null, Into::into),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
-            Value::Str(s) => s.clone().into(),
-            Value::List(items) => items.iter().map(|n| convert(&n.value)).collect(),
-            Value::Map(entries) => entries
-                .iter()
-                .map(|e| (e.key.clone(), convert(&e.node.value)))
-                .collect::<serde_json::Map<_, _>>()
-                .into(),
-        }
-    }
-    convert(value).to_string()
+    value.to_json().to_string()
 }
 
 /// True for every key [`App::apply`] reads or accepts.

@@ -23,7 +23,8 @@ fn load_text(name: &str, text: &str) -> Result<Ecosystem, EcosystemError> {
 /// `(line, message)` of an Invalid error; panics on anything else.
 fn invalid(result: Result<Ecosystem, EcosystemError>) -> (usize, String) {
     match result {
-        Err(EcosystemError::Invalid { line, message, .. }) => (line, message),
+        Err(EcosystemError::Invalid { line, message, .. })
+        | Err(EcosystemError::Malformed { line, message, .. }) => (line, message),
         other => panic!("expected an Invalid error, got {other:?}"),
     }
 }

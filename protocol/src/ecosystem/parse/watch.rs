@@ -28,6 +28,10 @@ impl App<'_> {
         let value = &entry.node.value;
         match entry.key.as_str() {
             "watch" => {
+                // jlist shows `watch` for a file's app only when the file sets it, as PM2.
+                config
+                    .stored_options
+                    .insert("watch".to_owned(), value.to_json().to_string());
                 config.watch.paths = match value {
                     Value::Bool(true) => Some(Vec::new()),
                     Value::Bool(false) => None,
@@ -42,10 +46,13 @@ impl App<'_> {
                 })?)
             }
             "watch_delay" => {
-                config.watch.delay_ms = Some(
-                    duration_ms(value)
-                        .ok_or_else(|| self.type_error(entry, "a duration in ms or like \"2s\""))?,
-                )
+                let ms = duration_ms(value)
+                    .ok_or_else(|| self.type_error(entry, "a duration in ms or like \"2s\""))?;
+                config.watch.delay_ms = Some(ms);
+                // jlist shows it only when given, as PM2.
+                config
+                    .stored_options
+                    .insert("watch_delay".to_owned(), ms.to_string());
             }
             "watch_options" => self.watch_options(entry, config, warnings)?,
             _ => config.cron_restart = self.cron(entry)?,

@@ -89,6 +89,8 @@ pub(super) fn expected_apps() -> Vec<AppConfig> {
             ("DEBUG", "true"),
             ("WORKERS", "2"),
         ]),
+        // Written as a boolean and a number: jlist shows them so, as PM2.
+        env_literals: vars(&[("DEBUG", "true"), ("WORKERS", "2")]),
         env_profiles: [(
             "production".to_string(),
             vars(&[("NODE_ENV", "production")]),
@@ -114,6 +116,8 @@ pub(super) fn expected_apps() -> Vec<AppConfig> {
         max_memory_restart: Some(150 * 1024 * 1024),
         port: Some(3000),
         force: Some(false),
+        // jlist shows it as given, as PM2.
+        stored_options: [("stop_exit_codes".to_string(), "[0,2]".to_string())].into(),
         ..AppConfig::default()
     };
     let worker = AppConfig {
@@ -126,6 +130,7 @@ pub(super) fn expected_apps() -> Vec<AppConfig> {
         disable_logs: Some(true),
         log_file: Some(CombinedLog::Path("combined.log".into())),
         error_file: Some("w-err.log".into()),
+        stored_options: [("disable_logs".to_string(), "true".to_string())].into(),
         ..AppConfig::default()
     };
     vec![api, worker]
