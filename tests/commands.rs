@@ -258,20 +258,16 @@ fn increment_var_gives_each_instance_the_next_port() {
         false,
     );
     pm2.run(&["start", "eco.toml"]).ok();
-    let ports: Vec<String> = pm2
+    // Numbers, as PM2 shows them (the file wrote PORT as a number).
+    let ports: Vec<serde_json::Value> = pm2
         .jlist()
         .iter()
-        .map(|p| {
-            p["pm2_env"]["env"]["PORT"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        })
+        .map(|p| p["pm2_env"]["env"]["PORT"].clone())
         .collect();
-    assert_eq!(ports, ["3000", "3001"]);
+    assert_eq!(ports, [3000, 3001]);
     pm2.run(&["scale", "web", "3"]).ok();
     let third = pm2.process(2).expect("third instance");
-    assert_eq!(third["pm2_env"]["env"]["PORT"], "3002", "{third:#}");
+    assert_eq!(third["pm2_env"]["env"]["PORT"], 3002, "{third:#}");
 }
 
 #[test]

@@ -164,7 +164,8 @@ exec_mode = "fork"
         assert_eq!(p["name"], "multi");
         assert_eq!(p["pm2_env"]["exec_mode"], "fork_mode");
         assert_eq!(p["pm2_env"]["NODE_APP_INSTANCE"], index as u64);
-        assert_eq!(p["pm2_env"]["env"]["NODE_APP_INSTANCE"], index.to_string());
+        // PM2's pm2_env.env holds the app's variables, not the ones PM2 adds.
+        assert_eq!(p["pm2_env"]["env"].get("NODE_APP_INSTANCE"), None);
         let log = format!("multi-out-{index}.log");
         assert_eq!(p["pm2_env"]["pm_out_log_path"], path_str(&pm2.log(&log)));
         let line = wait_log_line(&pm2, &log, "instance=");

@@ -155,7 +155,33 @@ pub struct AppSpec {
     pub stored_options: BTreeMap<String, String>,
 }
 
+/// The JSON value of `literal` (`3000`, `true`) when the text `value` is what it reads as:
+/// a variable keeps the type its file gave it only while it still holds that value.
+pub fn literal_of(literal: &str, value: &str) -> Option<serde_json::Value> {
+    let parsed: serde_json::Value = serde_json::from_str(literal).ok()?;
+    let same = match &parsed {
+        serde_json::Value::String(s) => s == value,
+        other => {
+            let text = other.to_string();
+            text == value
+        }
+    };
+    same.then_some(parsed)
+}
+
 impl AppSpec {
+    /// The variable `key` with `value` as `jlist` shows it: typed as the file wrote it, a
+    /// number for `increment_var`'s, else `None` (text).
+    pub fn typed_env(&self, key: &str, value: &str) -> Option<serde_json::Value> {
+        if let Some(typed) = self.env_literals.get(key).and_then(|l| literal_of(l, value)) {
+            return Some(typed);
+        }
+        match value.parse::<i64>() {
+            Ok(n) if self.increment_var.as_deref() == Some(key) => Some(n.into()),
+            _ => None,
+        }
+    }
+
     /// A fork-mode app running `exec_path` directly in `cwd`, with PM2's defaults for every
     /// option and no log files: the starting point for code that builds specs by hand.
     pub fn new(name: &str, exec_path: PathBuf, cwd: PathBuf, pid_file: PathBuf) -> AppSpec {

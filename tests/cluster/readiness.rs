@@ -9,17 +9,19 @@ use super::support::*;
 #[test]
 fn wait_ready_node_app_is_launching_until_it_sends_ready() {
     let pm2 = Pm2::new();
-    start_launching_until_go(&pm2, "ready", "ready.js", READY_WHEN_GO_JS);
+    let start = start_launching_until_go(&pm2, "ready", "ready.js", READY_WHEN_GO_JS);
     pm2.write("go", "", false);
-    pm2.wait_status(0, "online");
+    start_returns(start);
+    assert_eq!(status_of(&pm2, 0), "online");
 }
 
 #[test]
 fn wait_ready_python_app_is_online_when_it_notifies_ready() {
     let pm2 = Pm2::new();
-    start_launching_until_go(&pm2, "notify", "notify.py", NOTIFY_WHEN_GO_PY);
+    let start = start_launching_until_go(&pm2, "notify", "notify.py", NOTIFY_WHEN_GO_PY);
     pm2.write("go", "", false);
-    pm2.wait_status(0, "online");
+    start_returns(start);
+    assert_eq!(status_of(&pm2, 0), "online");
     assert!(
         read(&pm2.log("notify-error.log")).is_empty(),
         "{}",

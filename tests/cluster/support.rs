@@ -93,8 +93,14 @@ pub fn dropped_without_answer(port: u16) -> Result<(), String> {
 }
 
 /// Starts a `wait_ready` app that says ready once a file `go` appears, and checks it is
-/// `launching` until then.
-pub fn start_launching_until_go(pm2: &Pm2, name: &str, file: &str, source: &str) {
+/// `launching` until then, with `pm2 start` still waiting for it (as PM2's); returns that
+/// command, which ends once the app is ready.
+pub fn start_launching_until_go(
+    pm2: &Pm2,
+    name: &str,
+    file: &str,
+    source: &str,
+) -> std::process::Child {
     pm2.write(file, source, false);
     pm2.write(
         "ecosystem.toml",
@@ -104,9 +110,26 @@ pub fn start_launching_until_go(pm2: &Pm2, name: &str, file: &str, source: &str)
         ),
         false,
     );
-    pm2.run(&["start", "ecosystem.toml"]).ok();
+    let mut start = pm2
+        .command(&["start", "ecosystem.toml"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run pm2 start");
     wait_until("the app to start", || !started_pids(pm2).is_empty());
     assert_eq!(status_of(pm2, 0), "launching");
+    assert!(
+        start.try_wait().expect("pm2 start").is_none(),
+        "pm2 start returned before the app was ready"
+    );
+    start
+}
+
+/// Waits for the `pm2 start` of [`start_launching_until_go`] to end, successfully.
+pub fn start_returns(mut start: std::process::Child) {
+    wait_until("pm2 start to return", || {
+        start.try_wait().expect("pm2 start").is_some()
+    });
+    assert!(start.wait().expect("pm2 start").success());
 }
 
 /// Writes `<name>.js` (a Node server with `port` written in the code) and starts it with

@@ -108,8 +108,24 @@ pub fn observe(
         .log_contains
         .iter()
         .map(|check| {
-            let text = std::fs::read_to_string(log_path(side, work, &check.file));
-            (check.file.clone(), norm.text(&text.unwrap_or_default()))
+            let read = || {
+                let text = std::fs::read_to_string(log_path(side, work, &check.file));
+                norm.text(&text.unwrap_or_default())
+            };
+            // An app writes its lines when it gets to them: where the reference's log has
+            // the line, give ours as long to write it as a wait gets.
+            let expected = reference.and_then(|r| r.logs.get(&check.file));
+            let regex = regex::Regex::new(&check.re).expect("regex checked at load");
+            let found = |text: &str| text.lines().any(|line| regex.is_match(line));
+            let mut text = read();
+            if expected.is_some_and(|t| found(t)) {
+                let until = std::time::Instant::now() + our_deadline(Some(WAIT));
+                while !found(&text) && std::time::Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(50));
+                    text = read();
+                }
+            }
+            (check.file.clone(), text)
         })
         .collect();
     let emptiness = scenario

@@ -109,17 +109,21 @@ fn interpreter_args_reach_the_interpreter() {
     );
 }
 
+/// PM2's `-x` only means fork mode: a node script with instances is not clustered, and
+/// its interpreter still comes from the extension.
 #[test]
-fn execute_flag_ignores_the_extension_and_runs_the_file_itself() {
+fn execute_flag_means_fork_mode_and_keeps_the_interpreter() {
     let pm2 = Pm2::new();
-    // Python would reject this file; -x runs it through its shebang.
     pm2.write(
-        "odd.py",
-        "#!/bin/bash\necho \"direct run: ${BASH_VERSION:+bash}\"\nsleep 1000\n",
-        true,
+        "app.js",
+        "console.log('instance', process.env.NODE_APP_INSTANCE);\nsetInterval(() => {}, 1000);\n",
+        false,
     );
-    pm2.run(&["start", "odd.py", "-x"]).ok();
-    let p = pm2.wait_status(0, "online");
-    assert_eq!(p["pm2_env"]["exec_interpreter"], "none");
-    wait_log(&pm2.log("odd-out.log"), "direct run: bash");
+    pm2.run(&["start", "app.js", "-x", "-i", "2"]).ok();
+    for id in 0..2 {
+        let p = pm2.wait_status(id, "online");
+        assert_eq!(p["pm2_env"]["exec_interpreter"], "node");
+        assert_eq!(p["pm2_env"]["exec_mode"], "fork_mode");
+    }
+    wait_log(&pm2.log("app-out-1.log"), "instance 1");
 }

@@ -111,6 +111,6 @@ fn stop_exit_codes_leave_the_app_stopped() {
         .ok();
     let p = pm2.wait_status(0, "stopped");
     assert_eq!(p["pm2_env"]["restart_time"], 0, "{p:#}");
-    assert_eq!(p["pm2_env"]["stop_exit_codes"], serde_json::json!([3]));
+    assert_eq!(p["pm2_env"]["stop_exit_codes"], serde_json::json!(3));
     assert_eq!(p["pm2_env"]["exit_code"], 3);
 }

@@ -101,16 +101,9 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     // Values the file wrote as numbers or booleans keep their type, as in PM2, and so does
     // the number increment_var computes.
     let typed = |key: &str, value: &str| -> Node {
-        if let Some(literal) = spec.env_literals.get(key) {
-            if let Ok(v) = serde_json::from_str::<Value>(literal) {
-                if v.to_string() == value || v.as_str() == Some(value) {
-                    return Node::from(&v);
-                }
-            }
-        }
-        match value.parse::<i64>() {
-            Ok(n) if spec.increment_var.as_deref() == Some(key) => Node::from(n),
-            _ => Node::from(value),
+        match spec.typed_env(key, value) {
+            Some(v) => Node::from(&v),
+            None => Node::from(value),
         }
     };
     put(
@@ -257,7 +250,7 @@ pub(super) fn pm2_env(p: &ProcessInfo) -> Node {
     }
     // PM2 also copies the process environment to the top of pm2_env (`pm2_env.PORT`);
     // its own fields win over variables of the same name.
-    for (key, value) in &p.env {
+    for (key, value) in p.env.iter().filter(|(k, _)| own(k)) {
         if !env.iter().any(|(k, _)| k == key) {
             env.push((key.clone(), typed(key, value)));
         }

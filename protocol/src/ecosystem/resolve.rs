@@ -153,15 +153,6 @@ fn cluster_ports(
         .collect()
 }
 
-/// Whether the text `value` is what the JSON `literal` reads as (`3000` and "3000").
-fn literal_is(literal: &str, value: &str) -> bool {
-    match serde_json::from_str::<serde_json::Value>(literal) {
-        Ok(serde_json::Value::String(s)) => s == value,
-        Ok(other) => other.to_string() == value,
-        Err(_) => false,
-    }
-}
-
 /// Resolves `config` into a spec: script path, interpreter, name, env and log paths.
 pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, ResolveError> {
     let script = config
@@ -354,7 +345,10 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         env_literals: config
             .env_literals
             .iter()
-            .filter(|(k, literal)| env.get(*k).is_some_and(|v| literal_is(literal, v)))
+            .filter(|(k, literal)| {
+                env.get(*k)
+                    .is_some_and(|v| crate::spec::literal_of(literal, v).is_some())
+            })
             .map(|(k, literal)| (k.clone(), literal.clone()))
             .collect(),
         env,
