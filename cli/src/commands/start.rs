@@ -276,7 +276,7 @@ pub(super) async fn ecosystem(
             .info(format!("App [{name}] launched ({count} instances)"));
     }
     if failed > 0 {
-        // Unlike PM2 (exit 0), a file whose apps did not all start is a failure.
+        // As PM2 (with its daemon running): a file whose apps did not all start fails.
         bail!("{file}: {failed} app(s) could not start (see above)");
     }
     Ok(after

@@ -125,6 +125,18 @@ fn env_values_keep_the_type_the_file_gave_them() {
     assert_eq!(env["env"]["HOME"], json!("/home/u"));
 }
 
+/// PM2's command line always sets `watch`; an ecosystem file's app has it only when the file
+/// says so.
+#[test]
+fn watch_is_shown_when_given() {
+    let mut from_file = process(0, "api");
+    from_file.spec.stored_options.clear();
+    let list = jlist(&[from_file], NOW);
+    assert_eq!(first(&list)["pm2_env"].get("watch"), None);
+    let list = jlist(&[process(0, "api")], NOW);
+    assert_eq!(first(&list)["pm2_env"]["watch"], json!(false));
+}
+
 #[test]
 fn optional_fields_appear_when_set() {
     let mut p = process(2, "api");
