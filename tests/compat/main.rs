@@ -79,3 +79,23 @@ fn scenario_files_and_differences_are_consistent() {
     assert_eq!(files, areas, "scenarios/*.toml and AREAS differ");
     suite::check_documented(&AREAS);
 }
+
+/// README's "Coming from PM2" names every kept difference of DIFFERENCES.md, and nothing else
+/// in its table: the two say the same.
+#[test]
+fn readme_lists_every_kept_difference() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let section = readme
+        .split("\n## Coming from PM2\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has a \"Coming from PM2\" section");
+    let listed: std::collections::BTreeSet<String> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(listed, differences::documented());
+}
