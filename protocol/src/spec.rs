@@ -173,7 +173,11 @@ impl AppSpec {
     /// The variable `key` with `value` as `jlist` shows it: typed as the file wrote it, a
     /// number for `increment_var`'s, else `None` (text).
     pub fn typed_env(&self, key: &str, value: &str) -> Option<serde_json::Value> {
-        if let Some(typed) = self.env_literals.get(key).and_then(|l| literal_of(l, value)) {
+        if let Some(typed) = self
+            .env_literals
+            .get(key)
+            .and_then(|l| literal_of(l, value))
+        {
             return Some(typed);
         }
         match value.parse::<i64>() {
