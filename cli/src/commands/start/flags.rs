@@ -97,6 +97,18 @@ fn ms(flag: &str, value: &Option<String>) -> Result<Option<u64>> {
         .transpose()
 }
 
+/// `--max-memory-restart` in bytes.
+fn memory_limit(a: &Pm2Options) -> Result<Option<u64>> {
+    a.max_memory_restart
+        .as_deref()
+        .map(|v| {
+            parse_size_bytes(v).ok_or_else(|| {
+                anyhow!("invalid --max-memory-restart value {v:?}: expected bytes or 512K/150M/1G")
+            })
+        })
+        .transpose()
+}
+
 fn instances(value: &str) -> Result<Instances> {
     if value == "max" {
         return Ok(Instances::Max);
@@ -157,17 +169,7 @@ pub(super) fn config_from_flags(
         merge_logs: a.merge_logs.then_some(true),
         time: a.time.then_some(true),
         log_date_format: a.log_date_format.clone(),
-        max_memory_restart: a
-            .max_memory_restart
-            .as_deref()
-            .map(|v| {
-                parse_size_bytes(v).ok_or_else(|| {
-                    anyhow!(
-                        "invalid --max-memory-restart value {v:?}: expected bytes or 512K/150M/1G"
-                    )
-                })
-            })
-            .transpose()?,
+        max_memory_restart: memory_limit(a)?,
         force: a.force.then_some(true),
         append_env_to_name: a.append_env_to_name.then_some(true),
         watch: watch_config(a)?,
@@ -205,17 +207,7 @@ pub(in crate::commands) fn attributes(
     let attributes = Attributes {
         interpreter_args,
         args: (!args.is_empty()).then(|| args.to_vec()),
-        max_memory_restart: a
-            .max_memory_restart
-            .as_deref()
-            .map(|v| {
-                parse_size_bytes(v).ok_or_else(|| {
-                    anyhow!(
-                        "invalid --max-memory-restart value {v:?}: expected bytes or 512K/150M/1G"
-                    )
-                })
-            })
-            .transpose()?,
+        max_memory_restart: memory_limit(a)?,
         kill_timeout_ms: ms("--kill-timeout", &a.kill_timeout)?,
         listen_timeout_ms: ms("--listen-timeout", &a.listen_timeout)?,
         restart_delay_ms: ms("--restart-delay", &a.restart_delay)?,
