@@ -43,9 +43,20 @@ impl HomeChoice {
 /// then `$TMPDIR/pm2-mcp`, then `./.pm2-mcp`.
 pub fn choose(env: &dyn Fn(&str) -> Option<String>) -> Result<HomeChoice, String> {
     let set = |name| env(name).filter(|v: &String| !v.is_empty());
+    // PM2's path variables (PM2_DAEMON_RPC_PORT, PM2_DEFAULT_LOG_PATH, ...) apply to a home
+    // chosen as PM2 would; not to a sandbox fallback, which must stay where it can write.
+    let with_variables = |root: PathBuf| {
+        let root = root.to_string_lossy().into_owned();
+        Home::from_vars(|name| match name {
+            "PM2_HOME" => Some(root.clone()),
+            "OVER_HOME" => None,
+            other => env(other),
+        })
+        .unwrap_or_else(|_| Home::at(PathBuf::from(&root)))
+    };
     if let Some(home) = set("PM2_MCP_HOME").or_else(|| set("PM2_HOME")) {
         return Ok(HomeChoice {
-            home: Home::at(PathBuf::from(home)),
+            home: with_variables(PathBuf::from(home)),
             sandbox: None,
         });
     }
@@ -65,7 +76,7 @@ pub fn choose(env: &dyn Fn(&str) -> Option<String>) -> Result<HomeChoice, String
     }
     if reasons.is_empty() {
         return Ok(HomeChoice {
-            home: Home::at(usual),
+            home: with_variables(usual),
             sandbox: None,
         });
     }
@@ -130,6 +141,19 @@ mod tests {
         ]);
         assert_eq!(choice.home.root, PathBuf::from("/srv/mcp"));
         assert_eq!(choice.warning(), None);
+    }
+
+    #[test]
+    fn pm2s_path_variables_move_the_chosen_homes_files() {
+        let choice = choose_with(&[
+            ("PM2_HOME", "/srv/pm2".into()),
+            ("PM2_DAEMON_RPC_PORT", "/run/pm2.sock".into()),
+            ("PM2_DEFAULT_LOG_PATH", "/var/log/apps".into()),
+        ]);
+        assert_eq!(choice.home.root, PathBuf::from("/srv/pm2"));
+        assert_eq!(choice.home.socket(), PathBuf::from("/run/pm2.sock"));
+        assert_eq!(choice.home.logs_dir(), PathBuf::from("/var/log/apps"));
+        assert_eq!(choice.home.pid_file(), PathBuf::from("/srv/pm2/pm2.pid"));
     }
 
     #[test]
