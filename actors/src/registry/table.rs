@@ -206,12 +206,8 @@ impl Table {
                 Target::Id(id) => self.by_id(*id),
                 Target::Name(name) => self.by_name(name),
                 Target::Script { name, path } => {
-                    let by_script: Vec<u32> = self
-                        .rows
-                        .values()
-                        .filter(|r| r.spec.name != *name && r.spec.exec_path == *path)
-                        .map(|r| r.pm_id)
-                        .collect();
+                    let by_script =
+                        self.ids_where(|r| r.spec.name != *name && r.spec.exec_path == *path);
                     let mut found = self.by_name_only(name);
                     found.extend(by_script);
                     if found.is_empty() {
@@ -231,11 +227,7 @@ impl Table {
                 Target::Regex(pattern) => {
                     let re = regex::Regex::new(pattern)
                         .map_err(|e| format!("invalid regular expression /{pattern}/: {e}"))?;
-                    self.rows
-                        .values()
-                        .filter(|r| re.is_match(&r.spec.name))
-                        .map(|r| r.pm_id)
-                        .collect()
+                    self.ids_where(|r| re.is_match(&r.spec.name))
                 }
             };
             if matched.is_empty() && !allow_empty && !matches!(target, Target::All) {
@@ -264,17 +256,17 @@ impl Table {
     }
 
     fn by_name_only(&self, name: &str) -> Vec<u32> {
-        self.rows
-            .values()
-            .filter(|r| r.spec.name == name)
-            .map(|r| r.pm_id)
-            .collect()
+        self.ids_where(|r| r.spec.name == name)
     }
 
     fn by_namespace(&self, namespace: &str) -> Vec<u32> {
+        self.ids_where(|r| r.spec.namespace == namespace)
+    }
+
+    fn ids_where(&self, keep: impl Fn(&ProcessInfo) -> bool) -> Vec<u32> {
         self.rows
             .values()
-            .filter(|r| r.spec.namespace == namespace)
+            .filter(|r| keep(r))
             .map(|r| r.pm_id)
             .collect()
     }
