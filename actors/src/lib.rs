@@ -24,6 +24,7 @@ pub mod app;
 pub mod balancer;
 pub mod clock;
 pub mod cron;
+pub mod error;
 mod fsutil;
 pub mod logsink;
 pub mod monitor;

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use pm2_actors::root::RootMsg;
-use pm2_protocol::{Request, Target};
+use pm2_actors::root::RootCmd;
 use tokio::net::UnixListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
@@ -177,16 +176,7 @@ async fn run(home: Home) -> anyhow::Result<()> {
     }
     if by_signal {
         tracing::info!("signal received: stopping every app");
-        let _ = ractor::call!(
-            root,
-            RootMsg::Request,
-            Request::Act {
-                action: pm2_protocol::Action::Stop,
-                targets: vec![Target::All],
-                update_env: None,
-                attributes: None,
-            }
-        );
+        let _ = crate::route::ask(&root, RootCmd::StopAll, crate::route::TREE_DEADLINE).await;
     }
     root.stop(Some("daemon exit".into()));
     let _ = tokio::time::timeout(Duration::from_secs(10), root_handle).await;

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use pm2_actors::root::RootMsg;
-use pm2_protocol::{Action, Home, Request, Target};
+use pm2_actors::root::{RootCmd, RootMsg};
+use pm2_protocol::Home;
 use ractor::ActorRef;
 use tokio::sync::Notify;
 
@@ -77,16 +77,7 @@ impl Embedded {
         if !self.is_running() {
             return;
         }
-        let _ = ractor::call!(
-            self.root,
-            RootMsg::Request,
-            Request::Act {
-                action: Action::Stop,
-                targets: vec![Target::All],
-                update_env: None,
-                attributes: None,
-            }
-        );
+        let _ = crate::route::ask(&self.root, RootCmd::StopAll, crate::route::TREE_DEADLINE).await;
         self.shutdown.notify_one();
         let _ = self.teardown.await;
     }

@@ -10,16 +10,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use pm2_actors::root::RootMsg;
-use pm2_protocol::{AppSpec, Home, LogLine, Request, Response, Status, Target};
+use pm2_actors::root::{RootCmd, RootMsg};
+use pm2_protocol::{AppSpec, Home, LogLine, Status};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{broadcast, Notify};
 
 use crate::daemon::async_runtime;
 use crate::host::Host;
+use crate::route::{ask, processes, TREE_DEADLINE};
 
 /// How often the runtime checks whether any app is left to run.
 const AUTO_EXIT_EVERY: Duration = Duration::from_millis(250);
+/// Longest wait for the process list (the registry answers from memory).
+const LIST_WAIT: Duration = Duration::from_secs(5);
 
 /// What `pm2-runtime` was asked to run, resolved by the frontend.
 pub struct Options {
@@ -53,20 +56,16 @@ async fn host(
     let mut host = Host::open(home).await?;
     let home = host.home.clone();
     let root = host.root.clone();
-    let mut lines = ractor::call!(root, RootMsg::SubscribeLogs).context("tree not answering")?;
+    let mut lines =
+        ractor::call_t!(root, RootMsg::SubscribeLogs, 30_000).context("tree not answering")?;
     let shutdown = Arc::new(Notify::new());
     let served = host.serve(shutdown.clone(), None)?;
-    let started = ractor::call!(
-        root,
-        RootMsg::Request,
-        Request::Start {
-            apps: options.apps,
-            force: true,
-            existing: None,
-        }
-    )
-    .context("tree not answering")?;
-    if let Response::Error(e) = started {
+    let start = RootCmd::Start {
+        apps: options.apps,
+        force: true,
+        existing: None,
+    };
+    if let Err(e) = ask(&root, start, TREE_DEADLINE).await {
         anyhow::bail!(e);
     }
 
@@ -115,18 +114,7 @@ async fn stop_all(
 ) -> i32 {
     eprintln!("[PM2] stopping every app");
     let tree = root.clone();
-    let stopping = tokio::spawn(async move {
-        ractor::call!(
-            tree,
-            RootMsg::Request,
-            Request::Act {
-                action: pm2_protocol::Action::Stop,
-                targets: vec![Target::All],
-                update_env: None,
-                attributes: None,
-            }
-        )
-    });
+    let stopping = tokio::spawn(async move { ask(&tree, RootCmd::StopAll, TREE_DEADLINE).await });
     tokio::select! {
         _ = stopping => 0,
         _ = terminate.recv() => force(root).await,
@@ -137,7 +125,7 @@ async fn stop_all(
 /// A second signal: SIGKILL every process group now.
 async fn force(root: &ractor::ActorRef<RootMsg>) -> i32 {
     eprintln!("[PM2] second signal: killing every app");
-    if let Ok(Response::Processes(list)) = ractor::call!(root, RootMsg::Request, Request::List) {
+    if let Ok(list) = processes(root, RootCmd::List { brief: true }, LIST_WAIT).await {
         for pid in list.iter().filter_map(|p| p.pid) {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pid as i32),
@@ -149,11 +137,11 @@ async fn force(root: &ractor::ActorRef<RootMsg>) -> i32 {
 }
 
 async fn all_stopped_for_good(root: &ractor::ActorRef<RootMsg>) -> bool {
-    match ractor::call!(root, RootMsg::Request, Request::List) {
-        Ok(Response::Processes(list)) => list
+    match processes(root, RootCmd::List { brief: true }, LIST_WAIT).await {
+        Ok(list) => list
             .iter()
             .all(|p| matches!(p.status, Status::Stopped | Status::Errored)),
-        _ => false,
+        Err(_) => false,
     }
 }
 
@@ -168,9 +156,9 @@ fn become_subreaper() {
 /// Reaps zombie children that are not managed apps (orphans re-parented to us); managed
 /// ones are left to the waiters that report their exit.
 async fn reap_orphans(root: &ractor::ActorRef<RootMsg>) {
-    let managed: Vec<u32> = match ractor::call!(root, RootMsg::Request, Request::List) {
-        Ok(Response::Processes(list)) => list.iter().filter_map(|p| p.pid).collect(),
-        _ => return,
+    let managed: Vec<u32> = match processes(root, RootCmd::List { brief: true }, LIST_WAIT).await {
+        Ok(list) => list.iter().filter_map(|p| p.pid).collect(),
+        Err(_) => return,
     };
     let me = std::process::id();
     let Ok(entries) = std::fs::read_dir("/proc") else {

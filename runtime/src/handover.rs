@@ -12,6 +12,9 @@ use ractor::ActorRef;
 
 use crate::daemon::DAEMON_FLAG;
 
+/// Longest wait for the tree to adopt the processes handed over.
+const ADOPT_WAIT_MS: u64 = 60_000;
+
 /// The argument naming the hand-over file.
 pub const ADOPT_FLAG: &str = "--adopt";
 
@@ -56,7 +59,7 @@ pub async fn adopt(root: &ActorRef<RootMsg>, path: &Path) -> bool {
         }
     };
     let _ = std::fs::remove_file(path);
-    match ractor::call!(root, RootMsg::Adopt, handover) {
+    match ractor::call_t!(root, RootMsg::Adopt, ADOPT_WAIT_MS, Box::new(handover)) {
         Ok(Ok(count)) => {
             tracing::info!(
                 processes = count,

@@ -10,14 +10,21 @@ use std::time::Duration;
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use pm2_actors::root::RootMsg;
+use pm2_actors::root::{RootCmd, RootMsg};
 use pm2_protocol::dump::{start_ticks, Dump};
-use pm2_protocol::{ProcessInfo, Request, Response};
+use pm2_protocol::ProcessInfo;
 use ractor::ActorRef;
+
+use crate::route::{processes, TREE_DEADLINE};
 
 /// The shortest time between two looks at the list: a process that restarts in a loop
 /// changes its row many times a second, the state file needs only the latest.
 pub const KEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Longest wait for the table's revision, fingerprint or rows (answered from memory).
+const TREE_WAIT: Duration = Duration::from_secs(5);
+/// [`TREE_WAIT`] for ractor's `call_t!`.
+const TREE_WAIT_MS: u64 = 5_000;
 
 /// How long orphans get to stop after SIGTERM before SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(3);
@@ -30,17 +37,16 @@ const ORPHAN_GRACE: Duration = Duration::from_secs(3);
 /// cloned, only when that changed. An idle daemon does nothing here: asking each second
 /// was a third of its idle CPU with fifty apps.
 pub async fn keep(root: ActorRef<RootMsg>, path: PathBuf) {
-    let Ok(mut revisions) = ractor::call!(root, RootMsg::Revisions) else {
+    let Ok(mut revisions) = ractor::call_t!(root, RootMsg::Revisions, TREE_WAIT_MS) else {
         tracing::warn!("cannot keep the state file: the tree is not answering");
         return;
     };
     let mut last = Vec::new();
     loop {
-        if let Ok(fingerprint) = ractor::call!(root, RootMsg::Fingerprint) {
+        if let Ok(fingerprint) = ractor::call_t!(root, RootMsg::Fingerprint, TREE_WAIT_MS) {
             if fingerprint != last {
-                if let Ok(Response::Processes(list)) =
-                    ractor::call!(root, RootMsg::Request, Request::List)
-                {
+                let list = RootCmd::List { brief: false };
+                if let Ok(list) = processes(&root, list, TREE_WAIT).await {
                     match Dump::from_processes(&list).write(&path) {
                         Ok(()) => last = fingerprint_of(&list),
                         Err(e) => tracing::warn!("cannot keep the state file: {e}"),
@@ -90,11 +96,9 @@ pub async fn recover(root: &ActorRef<RootMsg>, path: &Path) {
         apps = ?names, orphans_stopped = orphans,
         "the previous daemon died: recovering its apps"
     );
-    match ractor::call!(root, RootMsg::Request, Request::Restore { apps: dump.apps }) {
-        Ok(Response::Processes(list)) => {
-            tracing::info!(processes = list.len(), "recovered after a daemon crash")
-        }
-        Ok(other) => tracing::error!("recovery failed: {other:?}"),
+    let restore = RootCmd::Restore { apps: dump.apps };
+    match processes(root, restore, TREE_DEADLINE).await {
+        Ok(list) => tracing::info!(processes = list.len(), "recovered after a daemon crash"),
         Err(e) => tracing::error!("recovery failed: {e}"),
     }
 }

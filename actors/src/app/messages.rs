@@ -7,7 +7,7 @@ use ractor::RpcReplyPort;
 use crate::proc::{ProcRecord, SpecUpdate};
 
 /// The outcome for each process an App acted on, in the order asked.
-pub type ActReply = Vec<Result<ProcessInfo, String>>;
+pub type ActReply = Vec<crate::error::TreeResult<ProcessInfo>>;
 
 /// What an App is asked to do.
 #[derive(Debug)]

@@ -19,6 +19,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent
 pub use messages::{no_update, ActReply, AppMsg};
 
 use crate::balancer::{Balancer, Sockets};
+use crate::error::{TreeError, TreeResult};
 use crate::logsink::LogSinkMsg;
 use crate::proc::{Proc, ProcArgs, ProcMsg, ProcStore, SpecUpdate};
 use crate::registry::RegistryMsg;
@@ -282,7 +283,7 @@ impl AppState {
     /// Asks each of the processes `ids` with `message`, answering from a task once all have.
     fn each<F>(&self, ids: Vec<u32>, reply: RpcReplyPort<ActReply>, message: F)
     where
-        F: Fn(RpcReplyPort<Result<ProcessInfo, String>>) -> ProcMsg + Clone + Send + Sync + 'static,
+        F: Fn(RpcReplyPort<TreeResult<ProcessInfo>>) -> ProcMsg + Clone + Send + Sync + 'static,
     {
         let calls = self.entries(&ids).into_iter().map(move |(pm_id, entry)| {
             let message = message.clone();
@@ -290,8 +291,9 @@ impl AppState {
                 let actor = entry
                     .live
                     .get()
-                    .ok_or_else(|| format!("process {pm_id} is restarting"))?;
-                ractor::call_t!(actor, message, 5000).map_err(|e| e.to_string())?
+                    .ok_or_else(|| TreeError::restarting(format!("process {pm_id}")))?;
+                ractor::call_t!(actor, message, 5000)
+                    .map_err(|e| TreeError::no_answer(format!("process {pm_id}"), e))?
             }
         });
         tokio::spawn(async move {
@@ -392,18 +394,19 @@ async fn act_on(
     entry: ProcEntry,
     action: Action,
     update: SpecUpdate,
-) -> Result<ProcessInfo, String> {
+) -> TreeResult<ProcessInfo> {
     let actor = entry
         .live
         .get()
-        .ok_or_else(|| format!("process {pm_id} is restarting"))?;
+        .ok_or_else(|| TreeError::restarting(format!("process {pm_id}")))?;
     let (kill_timeout, listen_timeout) = {
         let record = entry.store.lock();
         (record.spec.kill_timeout_ms, record.spec.listen_timeout_ms)
     };
     let timeout_ms =
         (Duration::from_millis(kill_timeout + listen_timeout) + ACT_MARGIN).as_millis() as u64;
-    let failed = |e: ractor::RactorErr<ProcMsg>| format!("process {pm_id}: {e}");
+    let failed =
+        |e: ractor::RactorErr<ProcMsg>| TreeError::no_answer(format!("process {pm_id}"), e);
     match action {
         Action::Stop | Action::Delete => {
             ractor::call_t!(actor, ProcMsg::Stop, timeout_ms).map_err(failed)

@@ -10,6 +10,7 @@
 //! process, each restarting the app by name); `pm2 stop` of any of its processes turns it
 //! off, as PM2's stop does.
 
+use crate::error::TreeError;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -102,8 +103,8 @@ impl AppState {
             for (pm_id, actor) in actors {
                 rows.push(match actor {
                     Some(actor) => ractor::call_t!(actor, ProcMsg::Info, 5000)
-                        .map_err(|e| format!("process {pm_id}: {e}")),
-                    None => Err(format!("process {pm_id} is restarting")),
+                        .map_err(|e| TreeError::no_answer(format!("process {pm_id}"), e)),
+                    None => Err(TreeError::restarting(format!("process {pm_id}"))),
                 });
             }
             let _ = reply.send(rows);

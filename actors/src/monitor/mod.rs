@@ -19,13 +19,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pm2_protocol::message::Action;
-use pm2_protocol::{HostVitals, Metrics, Monit, Request, Response, Target};
+use pm2_protocol::{HostVitals, Metrics, Monit, Target};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
 use crate::clock::now_ms;
 use crate::registry::{RegistryMsg, Watched};
-use crate::root::RootMsg;
+use crate::root::{RootCmd, RootMsg};
 use crate::supervision::LiveRef;
 
 /// How often the monitor samples.
@@ -192,7 +192,7 @@ impl MonitorState {
             process.name,
         );
         let (port, answer) = tokio::sync::oneshot::channel();
-        let request = Request::Act {
+        let command = RootCmd::Act {
             action: Action::Restart,
             targets: vec![Target::Id(process.pm_id)],
             update_env: None,
@@ -202,20 +202,21 @@ impl MonitorState {
         if self
             .args
             .root
-            .cast(RootMsg::Request(request, port.into()))
+            .cast(RootMsg::Command(command, port.into()))
             .is_err()
         {
             let _ = myself.cast(MonitorMsg::Restarted(pm_id));
             return;
         }
         let myself = myself.clone();
+        // Waits for the restart's answer only to tell the Monitor it may judge this process
+        // again; it holds nothing but two references and ends when Root answers (Root's own
+        // verb task has the deadline), or when Root stops (the port is dropped).
         tokio::spawn(async move {
             match answer.await {
-                Ok(Response::Error(e)) => {
-                    tracing::warn!(pm_id, "memory restart failed: {e}")
-                }
+                Ok(Err(e)) => tracing::warn!(pm_id, "memory restart failed: {e}"),
                 Err(_) => tracing::warn!(pm_id, "memory restart: no answer"),
-                Ok(_) => {}
+                Ok(Ok(_)) => {}
             }
             let _ = myself.cast(MonitorMsg::Restarted(pm_id));
         });

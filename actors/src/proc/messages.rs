@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use pm2_protocol::{AppSpec, ProcessInfo};
 use ractor::RpcReplyPort;
 
+use crate::error::TreeResult;
+
 /// A new configuration for the next start (`restart --update-env`, ecosystem restart).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpecUpdate {
@@ -40,7 +42,7 @@ pub enum ProcMsg {
     Restart(SpecUpdate, RpcReplyPort<ProcessInfo>),
     /// Start a new process, wait until it is ready, then stop the old one; replies when the
     /// new one serves, or with an error (the old one kept serving) if it never got ready.
-    Reload(SpecUpdate, RpcReplyPort<Result<ProcessInfo, String>>),
+    Reload(SpecUpdate, RpcReplyPort<TreeResult<ProcessInfo>>),
     /// The process of this generation said it is ready (IPC or sd_notify).
     Ready(u64),
     /// `listen_timeout` passed for this generation: ready or not, it counts as ready.
@@ -68,9 +70,9 @@ pub enum ProcMsg {
     /// Clear restart counters.
     Reset(RpcReplyPort<ProcessInfo>),
     /// Deliver a signal to the process (group).
-    Signal(i32, RpcReplyPort<Result<ProcessInfo, String>>),
+    Signal(i32, RpcReplyPort<TreeResult<ProcessInfo>>),
     /// Write these bytes to the running process's stdin, whole or not at all, never waiting.
-    SendLine(Vec<u8>, RpcReplyPort<Result<ProcessInfo, String>>),
+    SendLine(Vec<u8>, RpcReplyPort<TreeResult<ProcessInfo>>),
     /// The current row.
     Info(RpcReplyPort<ProcessInfo>),
     /// The OS process of this generation exited (sent by its waiter task).

@@ -54,7 +54,7 @@ pub struct ProcState {
     args: ProcArgs,
     stop_waiters: Vec<RpcReplyPort<ProcessInfo>>,
     restart_waiters: Vec<RpcReplyPort<ProcessInfo>>,
-    reload_waiters: Vec<RpcReplyPort<Result<ProcessInfo, String>>>,
+    reload_waiters: Vec<RpcReplyPort<crate::error::TreeResult<ProcessInfo>>>,
     /// IPC writers by generation (Node apps), for the `shutdown` message.
     ipc: HashMap<u64, OwnedWriteHalf>,
     /// The last generation that said it was ready.
@@ -379,14 +379,17 @@ impl ProcState {
         }
     }
 
-    fn signal(&self, signal: i32) -> Result<ProcessInfo, String> {
+    fn signal(&self, signal: i32) -> crate::error::TreeResult<ProcessInfo> {
         let record = self.args.store.lock();
         match record.running {
             Some((pid, _)) => {
                 spawn::kill(pid, signal, false);
                 Ok(record.info())
             }
-            None => Err(format!("process {} is not running", record.pm_id)),
+            None => Err(crate::error::TreeError::refused(format!(
+                "process {} is not running",
+                record.pm_id
+            ))),
         }
     }
 }

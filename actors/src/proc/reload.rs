@@ -11,6 +11,7 @@ use ractor::{ActorRef, RpcReplyPort};
 use super::messages::{ProcMsg, SpecUpdate};
 use super::store::PendingExit;
 use super::ProcState;
+use crate::error::{TreeError, TreeResult};
 
 impl ProcState {
     /// Starts a reload (cluster mode) or restarts (fork mode, or nothing running), as PM2.
@@ -18,7 +19,7 @@ impl ProcState {
         &mut self,
         myself: &ActorRef<ProcMsg>,
         update: SpecUpdate,
-        reply: RpcReplyPort<Result<ProcessInfo, String>>,
+        reply: RpcReplyPort<TreeResult<ProcessInfo>>,
     ) {
         let (cluster, running, reloading) = {
             let record = self.args.store.lock();
@@ -32,14 +33,16 @@ impl ProcState {
             )
         };
         if reloading {
-            let _ = reply.send(Err("a reload of this process is already under way".into()));
+            let _ = reply.send(Err(TreeError::refused(
+                "a reload of this process is already under way",
+            )));
             return;
         }
         if !cluster || !running {
             let (port, answer) = ractor::concurrency::oneshot();
             self.restart(myself, update, port.into());
             tokio::spawn(async move {
-                let _ = reply.send(answer.await.map_err(|e| e.to_string()));
+                let _ = reply.send(answer.await.map_err(|e| TreeError::failed(e.to_string())));
             });
             return;
         }
@@ -111,7 +114,7 @@ impl ProcState {
         };
         tracing::warn!("{message}");
         for waiter in self.reload_waiters.drain(..) {
-            let _ = waiter.send(Err(message.clone()));
+            let _ = waiter.send(Err(TreeError::failed(message.clone())));
         }
     }
 }

@@ -106,10 +106,14 @@ pub fn write_line(fd: &OwnedFd, data: &[u8]) -> Result<(), StdinError> {
 impl super::ProcState {
     /// `pm2 send`: the line to the running process's stdin, as PM2 only while it is online
     /// or launching.
-    pub(super) fn send_line(&self, data: &[u8]) -> Result<pm2_protocol::ProcessInfo, String> {
+    pub(super) fn send_line(
+        &self,
+        data: &[u8],
+    ) -> crate::error::TreeResult<pm2_protocol::ProcessInfo> {
+        use crate::error::TreeError;
         use pm2_protocol::Status;
         let record = self.args.store.lock();
-        let offline = || format!("Process with ID <{}> offline.", record.pm_id);
+        let offline = || TreeError::refused(format!("Process with ID <{}> offline.", record.pm_id));
         let Some((_, generation)) = record.running else {
             return Err(offline());
         };
@@ -117,9 +121,13 @@ impl super::ProcState {
             return Err(offline());
         }
         let Some((_, fd)) = record.stdin.iter().find(|(g, _)| *g == generation) else {
-            return Err(format!("process {} has no stdin pipe", record.pm_id));
+            return Err(TreeError::refused(format!(
+                "process {} has no stdin pipe",
+                record.pm_id
+            )));
         };
-        write_line(fd, data).map_err(|e| format!("process {}: {e}", record.pm_id))?;
+        write_line(fd, data)
+            .map_err(|e| TreeError::refused(format!("process {}: {e}", record.pm_id)))?;
         Ok(record.info())
     }
 }

@@ -33,7 +33,7 @@ pub enum RegistryMsg {
     Resolve(
         Vec<Target>,
         bool,
-        RpcReplyPort<Result<Vec<ProcessInfo>, String>>,
+        RpcReplyPort<crate::error::TreeResult<Vec<ProcessInfo>>>,
     ),
     /// Running processes, for the monitor.
     Watched(RpcReplyPort<Vec<Watched>>),

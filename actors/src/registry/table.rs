@@ -198,7 +198,8 @@ impl Table {
         &self,
         targets: &[Target],
         allow_empty: bool,
-    ) -> Result<Vec<ProcessInfo>, String> {
+    ) -> crate::error::TreeResult<Vec<ProcessInfo>> {
+        use crate::error::TreeError;
         let mut ids = std::collections::BTreeSet::new();
         for target in targets {
             let matched: Vec<u32> = match target {
@@ -225,13 +226,14 @@ impl Table {
                     }
                 }
                 Target::Regex(pattern) => {
-                    let re = regex::Regex::new(pattern)
-                        .map_err(|e| format!("invalid regular expression /{pattern}/: {e}"))?;
+                    let re = regex::Regex::new(pattern).map_err(|e| {
+                        TreeError::refused(format!("invalid regular expression /{pattern}/: {e}"))
+                    })?;
                     self.ids_where(|r| re.is_match(&r.spec.name))
                 }
             };
             if matched.is_empty() && !allow_empty && !matches!(target, Target::All) {
-                return Err(not_found(target));
+                return Err(TreeError::not_found(not_found(target)));
             }
             ids.extend(matched);
         }
@@ -388,6 +390,7 @@ mod tests {
         table
             .resolve(&targets, false)
             .map(|rows| rows.iter().map(|r| r.pm_id).collect())
+            .map_err(|e| e.message)
     }
 
     fn sample() -> Table {

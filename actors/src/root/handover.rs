@@ -5,32 +5,32 @@ use std::sync::Arc;
 
 use pm2_protocol::dump::{Dump, HandedProcess, Handover};
 use pm2_protocol::Status;
-use ractor::ActorRef;
 
 use super::records::new_record;
-use super::{RootMsg, RootState};
+use super::starts::Starter;
+use super::tree::{Tree, TABLE_WAIT_MS};
 use crate::app::AppMsg;
 use crate::balancer::Sockets;
+use crate::error::{TreeError, TreeResult};
 use crate::proc::handover::inherit;
 use crate::registry::RegistryMsg;
 
-impl RootState {
+/// Longest wait for an App to adopt the processes handed over.
+const ADOPT_WAIT_MS: u64 = 30_000;
+
+impl Tree {
     /// The process list, the running processes with their pipes, and the cluster sockets,
     /// all kept open across `exec`.
     pub(super) async fn export(&self) -> Handover {
-        let list = match self.registry.get() {
-            Some(registry) => {
-                ractor::call_t!(registry, RegistryMsg::List, 5000).unwrap_or_default()
-            }
-            None => Vec::new(),
-        };
+        let list = self.list(false).await.unwrap_or_default();
         let apps = Dump::from_processes(&list).apps;
         let mut processes = Vec::new();
         let mut sockets = Vec::new();
         let mut udp_sockets = Vec::new();
-        for (name, handle) in &self.apps {
+        let handles = self.apps.borrow().clone();
+        for (name, handle) in handles.iter() {
             if let Some(app) = handle.live.get() {
-                if let Ok(mut handed) = ractor::call_t!(app, AppMsg::Export, 5000) {
+                if let Ok(mut handed) = ractor::call_t!(app, AppMsg::Export, TABLE_WAIT_MS) {
                     processes.append(&mut handed);
                 }
             }
@@ -46,14 +46,12 @@ impl RootState {
             udp_sockets,
         }
     }
+}
 
+impl Starter {
     /// Rebuilds the apps of the previous daemon around its running processes (same pids,
     /// same pipes, same sockets); processes that were not running stay stopped.
-    pub(super) async fn adopt(
-        &mut self,
-        myself: &ActorRef<RootMsg>,
-        handover: Handover,
-    ) -> Result<usize, String> {
+    pub(super) async fn adopt(&mut self, handover: Handover) -> TreeResult<usize> {
         let mut adopted = 0;
         for saved in handover.apps {
             let spec = saved.spec;
@@ -78,10 +76,15 @@ impl RootState {
                     .collect();
                 Arc::new(Sockets::inherited(listeners, datagrams, spec.instances))
             });
-            if let Some(registry) = self.registry.get() {
-                let _ = ractor::call_t!(registry, RegistryMsg::Reserve, 5000, saved.ids.clone());
-            }
-            let (app, sockets) = self.app_for(myself, &spec, inherited).await?;
+            let registry = self.tree.registry()?;
+            let _ = ractor::call_t!(
+                registry,
+                RegistryMsg::Reserve,
+                TABLE_WAIT_MS,
+                saved.ids.clone()
+            );
+            let handle = self.app_for(&spec, inherited).await?;
+            let sockets = handle.sockets;
             let records = saved
                 .ids
                 .iter()
@@ -101,8 +104,12 @@ impl RootState {
                     record
                 })
                 .collect();
-            let app = app.get().ok_or("app is restarting")?;
-            ractor::call!(app, AppMsg::Add, records).map_err(|e| e.to_string())?;
+            let app = handle
+                .live
+                .get()
+                .ok_or_else(|| TreeError::restarting(format!("app {}", spec.name)))?;
+            ractor::call_t!(app, AppMsg::Add, ADOPT_WAIT_MS, records)
+                .map_err(|e| TreeError::no_answer(format!("app {}", spec.name), e))?;
         }
         Ok(adopted)
     }

@@ -2,13 +2,35 @@
 
 use std::sync::Arc;
 
-use pm2_protocol::{HostVitals, LogLine, ProcessInfo, Request, Response, TableChange};
+use pm2_protocol::{HostVitals, LogLine, ProcessInfo, TableChange};
 use ractor::RpcReplyPort;
 
+use super::command::{Reply, RootCmd};
+use super::tree::AppHandle;
+use crate::app::AppArgs;
+use crate::balancer::SocketCell;
+use crate::error::TreeResult;
 use crate::logsink::RotationPolicy;
 use tokio::sync::{broadcast, watch};
 
-/// A subscription to the process table (`Request::SubscribeTable`): the rows now, then
+/// An App the Starts actor needs, for Root to start under its supervision.
+#[derive(Clone)]
+pub struct NewApp {
+    /// The app's name (its key among Root's children).
+    pub name: String,
+    /// What its incarnations start with.
+    pub args: AppArgs,
+    /// Cluster apps: its sockets, as the handle keeps them.
+    pub sockets: Option<SocketCell>,
+}
+
+impl std::fmt::Debug for NewApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApp").field("name", &self.name).finish()
+    }
+}
+
+/// A subscription to the process table (`pm2 monit`, the dashboard): the rows now, then
 /// what changes, and the host's vitals as the Monitor samples them.
 #[derive(Debug)]
 pub struct TableFeed {
@@ -23,8 +45,11 @@ pub struct TableFeed {
 /// What Root is asked.
 #[derive(Debug)]
 pub enum RootMsg {
-    /// A request from a frontend, answered once.
-    Request(Request, RpcReplyPort<Response>),
+    /// A command of the tree's own language, answered once (from a task or by the Starts
+    /// actor: Root never waits for it).
+    Command(RootCmd, RpcReplyPort<TreeResult<Reply>>),
+    /// Start (once) and supervise the App a start needs; answers its handle.
+    EnsureApp(NewApp, RpcReplyPort<TreeResult<AppHandle>>),
     /// A receiver of every log line from now on, for a `pm2 logs` follower (the host
     /// filters and forwards them; the tree never blocks on a follower).
     SubscribeLogs(RpcReplyPort<broadcast::Receiver<Arc<LogLine>>>),
@@ -32,8 +57,8 @@ pub enum RootMsg {
     Export(RpcReplyPort<pm2_protocol::dump::Handover>),
     /// Adopt what the previous daemon handed over; answers how many processes run on.
     Adopt(
-        pm2_protocol::dump::Handover,
-        RpcReplyPort<Result<usize, String>>,
+        Box<pm2_protocol::dump::Handover>,
+        RpcReplyPort<TreeResult<usize>>,
     ),
     /// New log rotation settings (`pm2 set pm2-logrotate:*`), passed on to Logs.
     SetRotation(Arc<RotationPolicy>),
@@ -44,6 +69,6 @@ pub enum RootMsg {
     Fingerprint(RpcReplyPort<Vec<(u32, Option<u32>, u32)>>),
     /// A revision counter bumped whenever a row changes: when to look at the fingerprint.
     Revisions(RpcReplyPort<watch::Receiver<u64>>),
-    /// Follow the process table (`Request::SubscribeTable`).
+    /// Follow the process table (`pm2 monit`, the dashboard).
     SubscribeTable(RpcReplyPort<TableFeed>),
 }

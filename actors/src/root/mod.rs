@@ -1,39 +1,44 @@
-//! Root: the top supervisor (one_for_one) and the one entry point of requests.
+//! Root: the top supervisor (one_for_one) and the one entry point of the tree's commands.
 //!
-//! It starts the Registry, Logs and Monitor, one App per app name, and answers each
-//! [`Request`]: reads from the registry, verbs fanned out to Apps in a task (so a slow stop
-//! never blocks `pm2 ls`), starts in order.
+//! It starts the Registry, Logs, Monitor and Starts, one App per app name (asked by Starts),
+//! and answers each [`RootCmd`] without awaiting a child: reads and verbs run in a task Root
+//! owns (a [`Tree`] of references each), starts go to the Starts actor, which carries them
+//! out one at a time. So a slow stop or start never holds `pm2 ls`.
 
+mod command;
 mod handover;
 mod logs;
 mod messages;
 mod records;
 mod scale;
 mod start;
+mod starts;
+mod tree;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use futures::future::join_all;
-use pm2_protocol::message::Action;
-use pm2_protocol::{HostVitals, ProcessInfo, Request, Response, Target};
+use pm2_protocol::HostVitals;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
-pub use messages::{RootMsg, TableFeed};
+pub use command::{Reply, RootCmd};
+pub use messages::{NewApp, RootMsg, TableFeed};
 pub use records::with_id;
+pub use tree::{AppHandle, Apps, Tree};
 
 /// Builds a fresh process record, for tests of other modules.
 #[cfg(test)]
 pub(crate) use records::new_record as new_record_for_test;
 
-use crate::app::{ActReply, AppMsg, AppStore};
+use crate::error::{TreeError, TreeResult};
 use crate::logsink::{LogBus, Logs, LogsArgs, LogsMsg, RotationPolicy};
 use crate::monitor::{Monitor, MonitorArgs};
-use crate::proc::SpecUpdate;
 use crate::registry::{Registry, RegistryMsg, SharedTable, Table};
 use crate::supervision::{ChildSpec, Intensity, LiveRef, Outcome, Strategy, Supervisor};
+use starts::{Starts, StartsArgs, StartsMsg};
 
 /// How Root is started.
 #[derive(Debug, Clone)]
@@ -46,14 +51,6 @@ pub struct RootArgs {
     pub sysmonit: bool,
 }
 
-/// One app as Root keeps it: its durable store and current incarnation.
-#[derive(Clone)]
-struct AppHandle {
-    live: LiveRef<AppMsg>,
-    /// Cluster apps: the listening sockets, bound for as long as the app exists.
-    sockets: Option<crate::balancer::SocketCell>,
-}
-
 /// The Root actor.
 pub struct Root;
 
@@ -62,9 +59,13 @@ pub struct RootState {
     supervisor: Supervisor,
     registry: LiveRef<RegistryMsg>,
     logs: LiveRef<LogsMsg>,
+    starts: LiveRef<StartsMsg>,
     bus: LogBus,
-    apps: BTreeMap<String, AppHandle>,
-    pm2_home: PathBuf,
+    /// Every app by name: Root is its one writer, and publishes each change to `published`.
+    apps: Apps,
+    published: watch::Sender<Arc<Apps>>,
+    /// The verbs in flight: owned here, so they end with Root.
+    tasks: JoinSet<()>,
     /// `pm2:sysmonit`, read by the Monitor each second.
     sysmonit: watch::Sender<bool>,
     /// The Monitor's latest host sample.
@@ -147,14 +148,35 @@ impl Actor for Root {
                 }),
             )
             .await?;
+        let (published, apps_rx) = watch::channel(Arc::new(Apps::new()));
+        let starts = LiveRef::default();
+        let starts_args = StartsArgs {
+            tree: Tree {
+                registry: registry.clone(),
+                logs: logs.clone(),
+                apps: apps_rx,
+            },
+            root: myself.clone(),
+            pm2_home: args.pm2_home.clone(),
+        };
+        supervisor
+            .start_child(
+                myself.get_cell(),
+                spec_of("starts", starts.clone(), Starts, move || {
+                    starts_args.clone()
+                }),
+            )
+            .await?;
         tracing::info!(home = %args.pm2_home.display(), "supervision tree started");
         Ok(RootState {
             supervisor,
             registry,
             logs,
+            starts,
             bus,
             apps: BTreeMap::new(),
-            pm2_home: args.pm2_home,
+            published,
+            tasks: JoinSet::new(),
             sysmonit,
             vitals,
         })
@@ -166,17 +188,26 @@ impl Actor for Root {
         msg: RootMsg,
         state: &mut RootState,
     ) -> Result<(), ActorProcessingErr> {
+        // Finished verbs are reaped here, so the set holds only those in flight.
+        while state.tasks.try_join_next().is_some() {}
         match msg {
-            RootMsg::Request(request, reply) => state.request(&myself, request, reply).await,
+            RootMsg::Command(command, reply) => state.command(command, reply),
+            RootMsg::EnsureApp(app, reply) => {
+                let _ = reply.send(state.ensure_app(&myself, app).await);
+            }
             RootMsg::SubscribeLogs(reply) => {
                 let _ = reply.send(state.bus.subscribe());
             }
             RootMsg::Export(reply) => {
-                let _ = reply.send(state.export().await);
+                let tree = state.tree();
+                state.tasks.spawn(async move {
+                    let _ = reply.send(tree.export().await);
+                });
             }
-            RootMsg::Adopt(handover, reply) => {
-                let _ = reply.send(state.adopt(&myself, handover).await);
-            }
+            RootMsg::Adopt(handover, reply) => match state.starts.get() {
+                Some(starts) => starts.cast(StartsMsg::Adopt(handover, reply))?,
+                None => drop(reply.send(Err(TreeError::restarting("starts")))),
+            },
             RootMsg::SetRotation(policy) => state.logs.cast(LogsMsg::SetRotation(policy)),
             RootMsg::SetSysmonit(on) => {
                 state
@@ -193,18 +224,22 @@ impl Actor for Root {
             },
             RootMsg::SubscribeTable(reply) => {
                 // With the registry away the reply is dropped: the caller gets an error.
-                if let Ok(registry) = state.registry() {
+                let tree = state.tree();
+                let vitals = state.vitals.clone();
+                state.tasks.spawn(async move {
+                    let Ok(registry) = tree.registry() else {
+                        return;
+                    };
                     if let Ok((rows, changes)) =
-                        ractor::call_t!(registry, RegistryMsg::Subscribe, 5000)
+                        ractor::call_t!(registry, RegistryMsg::Subscribe, tree::TABLE_WAIT_MS)
                     {
-                        let vitals = state.vitals.clone();
                         let _ = reply.send(TableFeed {
                             rows,
                             changes,
                             vitals,
                         });
                     }
-                }
+                });
             }
         }
         Ok(())
@@ -224,6 +259,7 @@ impl Actor for Root {
             Outcome::Forgotten(key) => {
                 if let Some(name) = key.strip_prefix(APP_KEY_PREFIX) {
                     state.apps.remove(name);
+                    state.publish();
                     state.logs.cast(LogsMsg::Remove(name.to_string()));
                 }
             }
@@ -238,263 +274,90 @@ impl Actor for Root {
         _myself: ActorRef<RootMsg>,
         state: &mut RootState,
     ) -> Result<(), ActorProcessingErr> {
+        state.tasks.abort_all();
         state.supervisor.stop_all().await;
         Ok(())
     }
 }
 
 impl RootState {
-    async fn request(
+    /// The references a verb task carries.
+    fn tree(&self) -> Tree {
+        Tree {
+            registry: self.registry.clone(),
+            logs: self.logs.clone(),
+            apps: self.published.subscribe(),
+        }
+    }
+
+    /// Answers one command without waiting: at once when Root holds the answer, else from
+    /// a task of its own, or from the Starts actor for what adds processes.
+    fn command(&mut self, command: RootCmd, reply: RpcReplyPort<TreeResult<Reply>>) {
+        match command {
+            // The flag is checked too: a sample taken as sysmonit went off is not shown.
+            RootCmd::Vitals => {
+                let vitals = (*self.sysmonit.borrow())
+                    .then(|| self.vitals.borrow().clone())
+                    .flatten();
+                let _ = reply.send(Ok(Reply::Vitals(vitals)));
+            }
+            RootCmd::ReloadLogs => {
+                self.logs.cast(LogsMsg::ReopenAll);
+                let _ = reply.send(Ok(Reply::Done));
+            }
+            RootCmd::Start { .. } | RootCmd::Restore { .. } | RootCmd::Scale { .. } => {
+                match self.starts.get() {
+                    Some(starts) => {
+                        if let Err(e) = starts.cast(StartsMsg::Run(command, reply)) {
+                            tracing::warn!("starts unavailable: {e}");
+                        }
+                    }
+                    None => drop(reply.send(Err(TreeError::restarting("starts")))),
+                }
+            }
+            command => {
+                let tree = self.tree();
+                self.tasks.spawn(async move {
+                    let _ = reply.send(tree.run(command).await);
+                });
+            }
+        }
+    }
+
+    /// The App `app` names, started under Root's supervision when it is not there yet.
+    async fn ensure_app(
         &mut self,
         myself: &ActorRef<RootMsg>,
-        request: Request,
-        reply: RpcReplyPort<Response>,
-    ) {
-        let response = match request {
-            Request::Ping => Response::Pong {
-                pid: std::process::id(),
-                version: pm2_protocol::VERSION.to_string(),
-            },
-            Request::List => match self.registry() {
-                Ok(registry) => match ractor::call_t!(registry, RegistryMsg::List, 5000) {
-                    Ok(list) => Response::Processes(list),
-                    Err(e) => Response::Error(format!("registry unavailable: {e}")),
-                },
-                Err(e) => e,
-            },
-            Request::ListBrief => match self.registry() {
-                Ok(registry) => match ractor::call_t!(registry, RegistryMsg::ListBrief, 5000) {
-                    Ok(list) => Response::Processes(list),
-                    Err(e) => Response::Error(format!("registry unavailable: {e}")),
-                },
-                Err(e) => e,
-            },
-            Request::Describe {
-                targets,
-                allow_empty,
-            } => match self.resolve(targets, allow_empty).await {
-                Ok(list) => Response::Processes(list),
-                Err(e) => Response::Error(e),
-            },
-            Request::Start {
-                apps,
-                force,
-                existing,
-            } => self.start(myself, apps, force, existing).await,
-            Request::Act {
-                action,
-                targets,
-                update_env,
-                attributes,
-            } => {
-                let update = SpecUpdate {
-                    spec: None,
-                    base_env: update_env,
-                    attributes,
-                };
-                return self.act(action, targets, update, reply).await;
-            }
-            Request::Signal { signal, targets } => {
-                return self.signal(signal, targets, reply).await
-            }
-            Request::SendLine { target, line } => {
-                let line = line.into_bytes();
-                return self
-                    .fan_out(vec![target], reply, move |ids, reply| {
-                        AppMsg::SendLine(line.clone(), ids, reply)
-                    })
-                    .await;
-            }
-            Request::Watch { targets, change } => {
-                return self
-                    .fan_out(targets, reply, move |_, reply| AppMsg::Watch(change, reply))
-                    .await
-            }
-            Request::Flush { targets } => return self.flush(targets, reply).await,
-            Request::ReloadLogs => self.reload_logs(),
-            // The flag is checked too: a sample taken as sysmonit went off is not shown.
-            Request::Vitals => Response::Vitals(
-                (*self.sysmonit.borrow())
-                    .then(|| self.vitals.borrow().clone())
-                    .flatten(),
-            ),
-            Request::RecentLogs {
-                targets,
-                stream,
-                lines,
-            } => return self.recent_logs(targets, stream, lines, reply).await,
-            Request::Scale { name, to } => return self.scale(name, to, reply).await,
-            Request::Restore { apps } => self.restore(myself, apps).await,
-            Request::Update => {
-                Response::Error("an update is carried out by the daemon, not the tree".into())
-            }
-            Request::Subscribe { .. } | Request::SubscribeTable => {
-                Response::Error("subscriptions are served by the connection, not the tree".into())
-            }
-            Request::SetConf { .. } | Request::GetConf { .. } | Request::UnsetConf { .. } => {
-                Response::Error("settings are kept by the daemon, not the tree".into())
-            }
-            Request::Kill => {
-                return self
-                    .act(
-                        Action::Stop,
-                        vec![Target::All],
-                        SpecUpdate::default(),
-                        reply,
-                    )
-                    .await
-            }
-        };
-        let _ = reply.send(response);
-    }
-
-    fn registry(&self) -> Result<ActorRef<RegistryMsg>, Response> {
-        self.registry
-            .get()
-            .ok_or_else(|| Response::Error("registry is restarting, try again".into()))
-    }
-
-    async fn resolve(
-        &self,
-        targets: Vec<Target>,
-        allow_empty: bool,
-    ) -> Result<Vec<ProcessInfo>, String> {
-        let registry = self
-            .registry
-            .get()
-            .ok_or_else(|| "registry is restarting, try again".to_string())?;
-        ractor::call_t!(registry, RegistryMsg::Resolve, 5000, targets, allow_empty)
-            .map_err(|e| format!("registry unavailable: {e}"))?
-    }
-
-    /// Groups resolved processes by app, in id order.
-    fn by_app(&self, procs: Vec<ProcessInfo>) -> Vec<(LiveRef<AppMsg>, Vec<u32>)> {
-        let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        for info in procs {
-            groups
-                .entry(info.spec.name.clone())
-                .or_default()
-                .push(info.pm_id);
+        app: NewApp,
+    ) -> TreeResult<AppHandle> {
+        if let Some(handle) = self.apps.get(&app.name) {
+            return Ok(handle.clone());
         }
-        groups
-            .into_iter()
-            .filter_map(|(name, ids)| self.apps.get(&name).map(|h| (h.live.clone(), ids)))
-            .collect()
-    }
-
-    async fn act(
-        &mut self,
-        action: Action,
-        targets: Vec<Target>,
-        update: SpecUpdate,
-        reply: RpcReplyPort<Response>,
-    ) {
-        self.fan_out(targets, reply, move |ids, reply| AppMsg::Act {
-            action,
-            ids,
-            update: update.clone(),
-            reply,
-        })
-        .await
-    }
-
-    async fn signal(
-        &mut self,
-        signal: String,
-        targets: Vec<Target>,
-        reply: RpcReplyPort<Response>,
-    ) {
-        let Some(number) = crate::proc::spawn::parse_signal(&signal) else {
-            let _ = reply.send(Response::Error(format!("unknown signal {signal:?}")));
-            return;
-        };
-        self.fan_out_with(targets, reply, collect_signalled, move |ids, reply| {
-            AppMsg::Signal(number, ids, reply)
-        })
-        .await
-    }
-
-    /// Resolves targets, sends one message per app concerned, and answers from a task once
-    /// every app has: a slow stop never holds Root.
-    async fn fan_out<F>(&mut self, targets: Vec<Target>, reply: RpcReplyPort<Response>, message: F)
-    where
-        F: Fn(Vec<u32>, RpcReplyPort<ActReply>) -> AppMsg + Send + Sync + 'static,
-    {
-        self.fan_out_with(targets, reply, collect, message).await
-    }
-
-    /// [`Self::fan_out`] with the way outcomes become the answer.
-    async fn fan_out_with<F>(
-        &mut self,
-        targets: Vec<Target>,
-        reply: RpcReplyPort<Response>,
-        collect: fn(Vec<ActReply>) -> Response,
-        message: F,
-    ) where
-        F: Fn(Vec<u32>, RpcReplyPort<ActReply>) -> AppMsg + Send + Sync + 'static,
-    {
-        let procs = match self.resolve(targets, false).await {
-            Ok(procs) => procs,
-            Err(e) => {
-                let _ = reply.send(Response::Error(e));
-                return;
-            }
-        };
-        let groups = self.by_app(procs);
-        let message = Arc::new(message);
-        tokio::spawn(async move {
-            let calls = groups.into_iter().map(|(app, ids)| {
-                let message = message.clone();
-                async move {
-                    let Some(app) = app.get() else {
-                        return vec![Err("app is restarting, try again".to_string())];
-                    };
-                    ractor::call!(app, |port| message(ids, port))
-                        .unwrap_or_else(|e| vec![Err(e.to_string())])
-                }
-            });
-            let _ = reply.send(collect(join_all(calls).await));
-        });
-    }
-
-    fn app_store_spec(
-        &self,
-        name: &str,
-        live: LiveRef<AppMsg>,
-        args: crate::app::AppArgs,
-    ) -> ChildSpec {
-        spec_of(
-            &format!("{APP_KEY_PREFIX}{name}"),
-            live,
+        let live = LiveRef::default();
+        let args = app.args;
+        let spec = spec_of(
+            &format!("{APP_KEY_PREFIX}{}", app.name),
+            live.clone(),
             crate::app::App,
             move || args.clone(),
-        )
+        );
+        // Starting a child is the supervisor's own work (OTP's start_child): bounded by the
+        // App's pre_start, which waits for nothing but its Balancer's.
+        self.supervisor
+            .start_child(myself.get_cell(), spec)
+            .await
+            .map_err(|e| TreeError::failed(format!("cannot start app {}: {e}", app.name)))?;
+        let handle = AppHandle {
+            live,
+            sockets: app.sockets,
+        };
+        self.apps.insert(app.name, handle.clone());
+        self.publish();
+        Ok(handle)
     }
 
-    fn new_app_store() -> Arc<AppStore> {
-        Arc::new(AppStore::default())
+    /// Tells verb tasks and Starts about the apps as they are now.
+    fn publish(&self) {
+        self.published.send_replace(Arc::new(self.apps.clone()));
     }
-}
-
-/// A signal's outcomes, as PM2 sends signals: to the processes that run, the others (between
-/// restarts, stopped) skipped; an error only when none could be signalled.
-fn collect_signalled(outcomes: Vec<ActReply>) -> Response {
-    let (sent, failed): (Vec<_>, Vec<_>) = outcomes.into_iter().flatten().partition(Result::is_ok);
-    match (sent.is_empty(), failed.into_iter().find_map(Result::err)) {
-        (true, Some(error)) => Response::Error(error),
-        _ => collect(vec![sent]),
-    }
-}
-
-/// Flattens per-app outcomes into one response: the processes, or the first error.
-fn collect(outcomes: Vec<ActReply>) -> Response {
-    let mut procs = Vec::new();
-    for outcome in outcomes.into_iter().flatten() {
-        match outcome {
-            Ok(info) => procs.push(info),
-            Err(e) => return Response::Error(e),
-        }
-    }
-    procs.sort_by_key(|p| p.pm_id);
-    Response::Processes(procs)
 }

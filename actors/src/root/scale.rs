@@ -3,57 +3,55 @@
 //! `scale` (lib/API.js) with `duplicateProcessId` and `deleteProcessId`.
 
 use pm2_protocol::message::Action;
-use pm2_protocol::{ProcessInfo, Response, ScaleTo, Target};
-use ractor::RpcReplyPort;
+use pm2_protocol::{ProcessInfo, ScaleTo, Target};
 
+use super::command::Reply;
 use super::records::new_record;
-use super::RootState;
+use super::starts::Starter;
+use super::tree::{verb_deadline, TABLE_WAIT_MS};
 use crate::app::AppMsg;
+use crate::error::{TreeError, TreeResult};
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
 
-impl RootState {
+/// Longest wait for an App to spawn the new processes of a scale up.
+const SPAWN_WAIT_MS: u64 = 30_000;
+
+impl Starter {
     /// Brings app `name` to the count `to` asks for.
-    pub(super) async fn scale(&mut self, name: String, to: ScaleTo, reply: RpcReplyPort<Response>) {
-        let response = match self.scale_to(&name, to).await {
-            Ok(procs) => Response::Processes(procs),
-            Err(e) => Response::Error(e),
-        };
-        let _ = reply.send(response);
+    pub(super) async fn scale(&mut self, name: &str, to: ScaleTo) -> TreeResult<Reply> {
+        self.scale_to(name, to).await.map(Reply::Processes)
     }
 
-    async fn scale_to(&mut self, name: &str, to: ScaleTo) -> Result<Vec<ProcessInfo>, String> {
+    async fn scale_to(&mut self, name: &str, to: ScaleTo) -> TreeResult<Vec<ProcessInfo>> {
         let mut procs: Vec<ProcessInfo> = self
+            .tree
             .resolve(vec![Target::Name(name.to_string())], false)
             .await?
             .into_iter()
             .filter(|p| p.spec.name == name)
             .collect();
         if procs.is_empty() {
-            return Err(format!("Process {name} not found"));
+            return Err(TreeError::not_found(format!("Process {name} not found")));
         }
         procs.sort_by_key(|p| p.pm_id);
         let current = procs.len() as u32;
         let target = to.from(current);
-        let handle = self
-            .apps
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("app {name} is restarting, try again"))?;
-        let app = handle
-            .live
-            .get()
-            .ok_or_else(|| format!("app {name} is restarting, try again"))?;
+        let restarting = || TreeError::restarting(format!("app {name}"));
+        let handle = self.tree.app(name).ok_or_else(restarting)?;
+        let app = handle.live.get().ok_or_else(restarting)?;
         if let Some(sockets) = handle.sockets.as_ref().and_then(|cell| cell.get()) {
             sockets.set_instances(target.max(1));
         }
         if target > current {
-            let registry = self
-                .registry
-                .get()
-                .ok_or("registry is restarting, try again")?;
-            let ids = ractor::call_t!(registry, RegistryMsg::Allocate, 5000, target - current)
-                .map_err(|e| format!("registry unavailable: {e}"))?;
+            let registry = self.tree.registry()?;
+            let ids = ractor::call_t!(
+                registry,
+                RegistryMsg::Allocate,
+                TABLE_WAIT_MS,
+                target - current
+            )
+            .map_err(|e| TreeError::no_answer("registry", e))?;
             // As PM2's duplicateProcessId: a copy of the first process's options, `instances`
             // included (the count the app was started with; PM2 does not rewrite it).
             let spec = procs[0].spec.clone();
@@ -68,21 +66,24 @@ impl RootState {
                     record
                 })
                 .collect();
-            ractor::call!(app, AppMsg::Add, records)
-                .map_err(|e| format!("cannot scale {name}: {e}"))
+            ractor::call_t!(app, AppMsg::Add, SPAWN_WAIT_MS, records)
+                .map_err(|e| TreeError::failed(format!("cannot scale {name}: {e}")))
         } else if target < current {
             // As PM2: the first processes of the list (lowest ids) go, the newest stay.
-            let ids: Vec<u32> = procs[..(current - target) as usize]
-                .iter()
-                .map(|p| p.pm_id)
-                .collect();
-            let outcomes = ractor::call!(app, |reply| AppMsg::Act {
-                action: Action::Delete,
-                ids,
-                update: SpecUpdate::default(),
-                reply
-            })
-            .map_err(|e| e.to_string())?;
+            let leaving = &procs[..(current - target) as usize];
+            let ids: Vec<u32> = leaving.iter().map(|p| p.pm_id).collect();
+            let wait = verb_deadline(leaving).as_millis() as u64;
+            let outcomes = ractor::call_t!(
+                app,
+                |reply| AppMsg::Act {
+                    action: Action::Delete,
+                    ids,
+                    update: SpecUpdate::default(),
+                    reply
+                },
+                wait
+            )
+            .map_err(|e| TreeError::no_answer(format!("app {name}"), e))?;
             outcomes.into_iter().collect()
         } else {
             Ok(Vec::new())

@@ -4,21 +4,28 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use pm2_protocol::message::Action;
-use pm2_protocol::{AppSpec, ExecMode, ProcessInfo, Response, Status, Target};
+use pm2_protocol::{AppSpec, ExecMode, ProcessInfo, Status, Target};
 use ractor::ActorRef;
 
+use super::command::Reply;
 use super::records::new_record;
-use super::{AppHandle, RootMsg, RootState};
-use crate::app::{AppArgs, AppMsg};
+use super::starts::Starter;
+use super::tree::{verb_deadline, AppHandle, TABLE_WAIT_MS};
+use super::{NewApp, RootMsg};
+use crate::app::{AppArgs, AppMsg, AppStore};
 use crate::balancer::{SocketCell, Sockets};
+use crate::error::{TreeError, TreeResult};
 use crate::logsink::LogsMsg;
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
-use crate::supervision::{LiveRef, Strategy};
+use crate::supervision::Strategy;
 use pm2_protocol::dump::SavedApp;
 
+/// Longest wait for an App to spawn new processes (a fork and an exec each).
+const SPAWN_WAIT_MS: u64 = 30_000;
+
 /// What starting one app amounts to.
-enum Started {
+pub(super) enum Started {
     /// Already handled (an existing app was restarted).
     Done(Vec<ProcessInfo>),
     /// New processes to spawn in this App.
@@ -28,21 +35,18 @@ enum Started {
 /// PM2's words when a running script is started again without `-f`.
 pub const ALREADY_LAUNCHED: &str = "Script already launched, add -f option to force re-execution";
 
-impl RootState {
+impl Starter {
     /// Starts each app in order; the first failure stops the rest and is the answer.
     pub(super) async fn start(
         &mut self,
-        myself: &ActorRef<RootMsg>,
         apps: Vec<AppSpec>,
         force: bool,
         existing: Option<Action>,
-    ) -> Response {
+    ) -> TreeResult<Reply> {
         let mut plan = Plan::default();
         for spec in apps {
-            match self.start_one(myself, spec, force, existing).await {
-                Ok(step) => plan.carry_out(step),
-                Err(e) => return Response::Error(e),
-            }
+            let step = self.start_one(spec, force, existing).await?;
+            plan.carry_out(step);
         }
         plan.finish().await
     }
@@ -50,29 +54,21 @@ impl RootState {
     /// Starts saved apps again with their ids when free (`pm2 resurrect`, crash recovery);
     /// apps already managed are left alone. Processes saved as stopped come back stopped:
     /// registered, not started, as PM2's `prepare` does with a saved `status: "stopped"`.
-    pub(super) async fn restore(
-        &mut self,
-        myself: &ActorRef<RootMsg>,
-        apps: Vec<SavedApp>,
-    ) -> Response {
+    pub(super) async fn restore(&mut self, apps: Vec<SavedApp>) -> TreeResult<Reply> {
         let mut plan = Plan::default();
         for saved in apps {
-            if self.apps.contains_key(&saved.spec.name) {
+            if self.tree.app(&saved.spec.name).is_some() {
                 continue;
             }
             let stopped: Vec<bool> = (0..saved.ids.len()).map(|i| saved.was_stopped(i)).collect();
-            match self.book(myself, saved.spec, 0, Some(saved.ids)).await {
-                Ok(mut step) => {
-                    if let Started::Spawning(_, records) = &mut step {
-                        // The records follow the saved ids in order (or new ids in their place).
-                        for (record, _) in records.iter_mut().zip(&stopped).filter(|(_, s)| **s) {
-                            record.status = Status::Stopped;
-                        }
-                    }
-                    plan.carry_out(step)
+            let mut step = self.book(saved.spec, 0, Some(saved.ids)).await?;
+            if let Started::Spawning(_, records) = &mut step {
+                // The records follow the saved ids in order (or new ids in their place).
+                for (record, _) in records.iter_mut().zip(&stopped).filter(|(_, s)| **s) {
+                    record.status = Status::Stopped;
                 }
-                Err(e) => return Response::Error(e),
             }
+            plan.carry_out(step)
         }
         plan.finish().await
     }
@@ -83,42 +79,41 @@ impl RootState {
 #[derive(Default)]
 struct Plan {
     started: Vec<ProcessInfo>,
-    spawning: Vec<tokio::task::JoinHandle<Result<Vec<ProcessInfo>, String>>>,
+    spawning: Vec<(ActorRef<AppMsg>, Vec<crate::proc::ProcRecord>)>,
 }
 
 impl Plan {
     fn carry_out(&mut self, step: Started) {
         match step {
             Started::Done(mut infos) => self.started.append(&mut infos),
-            Started::Spawning(app, records) => self.spawning.push(tokio::spawn(async move {
-                ractor::call!(app, AppMsg::Add, records).map_err(|e| format!("cannot start: {e}"))
-            })),
+            Started::Spawning(app, records) => self.spawning.push((app, records)),
         }
     }
 
-    async fn finish(self) -> Response {
+    /// Every app's spawns at once (bookkeeping was done in order), then the answer.
+    async fn finish(self) -> TreeResult<Reply> {
         let mut started = self.started;
-        for outcome in join_all(self.spawning).await {
-            match outcome {
-                Ok(Ok(mut infos)) => started.append(&mut infos),
-                Ok(Err(e)) => return Response::Error(e),
-                Err(e) => return Response::Error(format!("start task failed: {e}")),
-            }
+        let calls = self.spawning.into_iter().map(|(app, records)| async move {
+            ractor::call_t!(app, AppMsg::Add, SPAWN_WAIT_MS, records)
+                .map_err(|e| TreeError::failed(format!("cannot start: {e}")))
+        });
+        for outcome in join_all(calls).await {
+            started.append(&mut outcome?);
         }
         started.sort_by_key(|p| p.pm_id);
-        Response::Processes(started)
+        Ok(Reply::Processes(started))
     }
 }
 
-impl RootState {
+impl Starter {
     async fn start_one(
         &mut self,
-        myself: &ActorRef<RootMsg>,
         spec: AppSpec,
         force: bool,
         on_existing: Option<Action>,
-    ) -> Result<Started, String> {
+    ) -> TreeResult<Started> {
         let existing: Vec<ProcessInfo> = self
+            .tree
             .resolve(vec![Target::Name(spec.name.clone())], true)
             .await?
             .into_iter()
@@ -132,7 +127,7 @@ impl RootState {
                     ..SpecUpdate::default()
                 };
                 return self
-                    .act_on_app(action, &existing[0].spec.name, ids, update)
+                    .act_on_app(action, &existing, ids, update)
                     .await
                     .map(Started::Done);
             }
@@ -144,45 +139,48 @@ impl RootState {
                     )
                 });
                 if !down {
-                    return Err(ALREADY_LAUNCHED.into());
+                    return Err(TreeError::refused(ALREADY_LAUNCHED));
                 }
                 return self
-                    .act_on_app(Action::Restart, &spec.name, ids, SpecUpdate::default())
+                    .act_on_app(Action::Restart, &existing, ids, SpecUpdate::default())
                     .await
                     .map(Started::Done);
             }
         }
-        self.book(myself, spec, existing.len() as u32, None).await
+        self.book(spec, existing.len() as u32, None).await
     }
 
     /// Books new processes of `spec` (the wanted ids when all are free, else new ones) and
     /// makes sure its App exists.
-    async fn book(
+    pub(super) async fn book(
         &mut self,
-        myself: &ActorRef<RootMsg>,
         spec: AppSpec,
         first_instance: u32,
         wanted: Option<Vec<u32>>,
-    ) -> Result<Started, String> {
-        let registry = self
-            .registry
-            .get()
-            .ok_or("registry is restarting, try again")?;
-        let unavailable = |e| format!("registry unavailable: {e}");
+    ) -> TreeResult<Started> {
+        let registry = self.tree.registry()?;
+        let unavailable = |e| TreeError::no_answer("registry", e);
         let reserved = match wanted {
             Some(ids) if ids.len() == spec.instances as usize => {
-                let free = ractor::call_t!(registry, RegistryMsg::Reserve, 5000, ids.clone())
-                    .map_err(unavailable)?;
+                let free =
+                    ractor::call_t!(registry, RegistryMsg::Reserve, TABLE_WAIT_MS, ids.clone())
+                        .map_err(unavailable)?;
                 free.then_some(ids)
             }
             _ => None,
         };
         let ids = match reserved {
             Some(ids) => ids,
-            None => ractor::call_t!(registry, RegistryMsg::Allocate, 5000, spec.instances)
-                .map_err(unavailable)?,
+            None => ractor::call_t!(
+                registry,
+                RegistryMsg::Allocate,
+                TABLE_WAIT_MS,
+                spec.instances
+            )
+            .map_err(unavailable)?,
         };
-        let (app, sockets) = self.app_for(myself, &spec, None).await?;
+        let handle = self.app_for(&spec, None).await?;
+        let sockets = handle.sockets;
         let records = ids
             .iter()
             .enumerate()
@@ -192,29 +190,34 @@ impl RootState {
                 record
             })
             .collect();
-        let app = app.get().ok_or("app is restarting, try again")?;
+        let app = handle
+            .live
+            .get()
+            .ok_or_else(|| TreeError::restarting(format!("app {}", spec.name)))?;
         Ok(Started::Spawning(app, records))
     }
 
-    /// The App of `name`, started when it does not exist yet.
+    /// The App of `name`, started (by Root, its supervisor) when it does not exist yet.
+    /// Only this actor adds apps, one command at a time, so the published map is current.
     pub(super) async fn app_for(
         &mut self,
-        myself: &ActorRef<RootMsg>,
         spec: &AppSpec,
         inherited: Option<Arc<Sockets>>,
-    ) -> Result<(LiveRef<AppMsg>, Option<SocketCell>), String> {
+    ) -> TreeResult<AppHandle> {
         let name = spec.name.as_str();
-        if let Some(handle) = self.apps.get(name) {
-            return Ok((handle.live.clone(), handle.sockets.clone()));
+        if let Some(handle) = self.tree.app(name) {
+            return Ok(handle);
         }
         // A cluster app's sockets are bound once, here, and live as long as the app. A
         // node app whose port is only in its code gets them from its first instance; other
         // apps without a port (workers) run side by side without shared sockets.
         let bound = match spec.exec_mode {
             _ if inherited.is_some() => inherited,
-            ExecMode::Cluster if !spec.ports.is_empty() || !spec.udp_ports.is_empty() => Some(
-                Arc::new(Sockets::bind(spec).map_err(|e| format!("{name}: {e}"))?),
-            ),
+            ExecMode::Cluster if !spec.ports.is_empty() || !spec.udp_ports.is_empty() => {
+                Some(Arc::new(
+                    Sockets::bind(spec).map_err(|e| TreeError::failed(format!("{name}: {e}")))?,
+                ))
+            }
             _ => None,
         };
         let sockets: Option<SocketCell> = match (&bound, spec.exec_mode) {
@@ -224,55 +227,52 @@ impl RootState {
             }
             _ => None,
         };
-        let logs = self
-            .logs
-            .get()
-            .ok_or("log supervisor is restarting, try again")?;
-        let sink = ractor::call!(logs, LogsMsg::SinkFor, name.to_string())
-            .map_err(|e| format!("cannot open logs of {name}: {e}"))?;
+        let logs = self.tree.logs()?;
+        let sink = ractor::call_t!(logs, LogsMsg::SinkFor, TABLE_WAIT_MS, name.to_string())
+            .map_err(|e| TreeError::failed(format!("cannot open logs of {name}: {e}")))?;
         let args = AppArgs {
-            store: Self::new_app_store(),
-            registry: self.registry.clone(),
+            store: Arc::new(AppStore::default()),
+            registry: self.tree.registry.clone(),
             sink,
             strategy: Strategy::OneForOne,
             pm2_home: Some(self.pm2_home.to_string_lossy().into_owned()),
             sockets: bound.map(|s| (s, spec.handover)),
         };
-        let live = LiveRef::default();
-        let spec = self.app_store_spec(name, live.clone(), args);
-        self.supervisor
-            .start_child(myself.get_cell(), spec)
-            .await
-            .map_err(|e| format!("cannot start app {name}: {e}"))?;
-        self.apps.insert(
-            name.to_string(),
-            AppHandle {
-                live: live.clone(),
-                sockets: sockets.clone(),
-            },
-        );
-        Ok((live, sockets))
+        let app = NewApp {
+            name: name.to_string(),
+            args,
+            sockets,
+        };
+        ractor::call_t!(self.root, RootMsg::EnsureApp, SPAWN_WAIT_MS, app)
+            .map_err(|e| TreeError::no_answer("root", e))?
     }
 
+    /// A verb on processes of one app that exists (an app started again by name).
     async fn act_on_app(
         &self,
         action: Action,
-        name: &str,
+        existing: &[ProcessInfo],
         ids: Vec<u32>,
         update: SpecUpdate,
-    ) -> Result<Vec<ProcessInfo>, String> {
+    ) -> TreeResult<Vec<ProcessInfo>> {
+        let name = &existing[0].spec.name;
         let app = self
-            .apps
-            .get(name)
+            .tree
+            .app(name)
             .and_then(|h| h.live.get())
-            .ok_or_else(|| format!("app {name} is restarting, try again"))?;
-        let outcomes = ractor::call!(app, |reply| AppMsg::Act {
-            action,
-            ids,
-            update,
-            reply
-        })
-        .map_err(|e| e.to_string())?;
+            .ok_or_else(|| TreeError::restarting(format!("app {name}")))?;
+        let wait = verb_deadline(existing).as_millis() as u64;
+        let outcomes = ractor::call_t!(
+            app,
+            |reply| AppMsg::Act {
+                action,
+                ids,
+                update,
+                reply
+            },
+            wait
+        )
+        .map_err(|e| TreeError::no_answer(format!("app {name}"), e))?;
         outcomes.into_iter().collect()
     }
 }

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pm2_actors::root::RootMsg;
-use pm2_protocol::{Request, Response};
+use pm2_actors::root::{Reply, RootCmd, RootMsg};
 use ractor::ActorRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -150,15 +149,12 @@ async fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
 
 /// The metrics page, from the tree's list and host vitals.
 async fn page(root: &ActorRef<RootMsg>) -> Result<String, String> {
-    let processes =
-        match ractor::call_t!(root, RootMsg::Request, TREE_TIMEOUT_MS, Request::ListBrief) {
-            Ok(Response::Processes(list)) => list,
-            Ok(Response::Error(e)) => return Err(e),
-            Ok(other) => return Err(format!("unexpected answer: {other:?}")),
-            Err(e) => return Err(format!("the tree is not answering: {e}")),
-        };
-    let vitals = match ractor::call_t!(root, RootMsg::Request, TREE_TIMEOUT_MS, Request::Vitals) {
-        Ok(Response::Vitals(vitals)) => vitals,
+    let wait = Duration::from_millis(TREE_TIMEOUT_MS);
+    let processes = crate::route::processes(root, RootCmd::List { brief: true }, wait)
+        .await
+        .map_err(|e| e.message)?;
+    let vitals = match crate::route::ask(root, RootCmd::Vitals, wait).await {
+        Ok(Reply::Vitals(vitals)) => vitals,
         _ => None,
     };
     Ok(exposition::render(

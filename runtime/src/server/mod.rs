@@ -1,4 +1,5 @@
-//! The control socket: one task per connection, frames in, root requests, frames out.
+//! The control socket: one task per connection, frames in, each request routed once
+//! ([`crate::route`]), frames out.
 //!
 //! The first frame must be a [`Hello`] of our protocol version. A malformed or oversized
 //! frame gets one error response and that connection is closed; nothing a client sends can
@@ -10,10 +11,9 @@ use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
 use pm2_actors::logsink::LineFilter;
-use pm2_actors::root::RootMsg;
+use pm2_actors::root::{RootCmd, RootMsg};
 use pm2_protocol::{
-    ClientFrame, Event, FrameCodec, Request, Response, ServerFrame, Target, Welcome,
-    PROTOCOL_VERSION,
+    ClientFrame, Event, FrameCodec, Response, ServerFrame, Target, Welcome, PROTOCOL_VERSION,
 };
 use ractor::ActorRef;
 use tokio::net::{UnixListener, UnixStream};
@@ -21,6 +21,10 @@ use tokio::sync::{broadcast, Notify};
 use tokio_util::codec::Framed;
 
 use crate::daemon_log::DaemonLog;
+use crate::route::{ask, response, route, Route, TREE_DEADLINE};
+
+/// Longest wait for Root to describe the processes for a successor, or to open a feed.
+const EXPORT_WAIT_MS: u64 = 30_000;
 use crate::settings::Settings;
 
 /// A client's connection, once framed.
@@ -120,57 +124,71 @@ async fn connection(stream: UnixStream, served: Served) {
                 return;
             }
         };
-        if let Request::Subscribe { targets } = request {
-            follow(framed, &root, &targets).await;
-            return;
-        }
-        if matches!(request, Request::SubscribeTable) {
-            table::follow(framed, &root).await;
-            return;
-        }
-        if matches!(request, Request::Update) {
-            let Some(handing_over) = &handing_over else {
-                let refusal = "this host cannot be updated in place: restart it instead".into();
-                refuse(&mut framed, refusal).await;
+        match route(request) {
+            Route::FollowLogs(targets) => return follow(framed, &root, &targets).await,
+            Route::FollowTable => return table::follow(framed, &root).await,
+            Route::Update => {
+                let Some(handing_over) = &handing_over else {
+                    let refusal = "this host cannot be updated in place: restart it instead".into();
+                    refuse(&mut framed, refusal).await;
+                    return;
+                };
+                let response = hand_over(&root, &handover_file).await;
+                let ok = response == Response::Ok;
+                let _ = framed.send(ServerFrame::Response(response)).await;
+                if ok {
+                    handing_over.store(true, std::sync::atomic::Ordering::SeqCst);
+                    shutdown.notify_waiters();
+                    shutdown.notify_one();
+                }
                 return;
-            };
-            let response = hand_over(&root, &handover_file).await;
-            let ok = response == Response::Ok;
-            let _ = framed.send(ServerFrame::Response(response)).await;
-            if ok {
-                handing_over.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            Route::Kill => {
+                let stopped = ask(&root, RootCmd::StopAll, TREE_DEADLINE).await;
+                let _ = framed.send(ServerFrame::Response(response(stopped))).await;
                 shutdown.notify_waiters();
                 shutdown.notify_one();
+                return;
             }
-            return;
-        }
-        let is_kill = matches!(request, Request::Kill);
-        let flush_all = matches!(&request, Request::Flush { targets } if targets.is_empty());
-        let response = match settings.answer(&request).await {
-            Some(response) => response,
-            None => ask_root(&root, request).await,
-        };
-        if flush_all && matches!(response, Response::Processes(_)) {
-            // `pm2 flush` without a name empties the daemon's own log too, as PM2 does.
-            if let Err(e) = daemon_log.truncate() {
-                tracing::warn!("cannot flush pm2.log: {e}");
+            Route::Settings(request) => {
+                let answer = settings
+                    .answer(&request)
+                    .await
+                    .unwrap_or_else(|| Response::Error("internal: not a settings request".into()));
+                if framed.send(ServerFrame::Response(answer)).await.is_err() {
+                    return;
+                }
             }
-        }
-        let sent = framed.send(ServerFrame::Response(response)).await;
-        if is_kill {
-            shutdown.notify_waiters();
-            shutdown.notify_one();
-            return;
-        }
-        if sent.is_err() {
-            return;
+            Route::Answer(answer) => {
+                if framed.send(ServerFrame::Response(answer)).await.is_err() {
+                    return;
+                }
+            }
+            Route::Tree(command) => {
+                let flush_all =
+                    matches!(&command, RootCmd::Flush { targets } if targets.is_empty());
+                let answer = ask(&root, command, TREE_DEADLINE).await;
+                if flush_all && answer.is_ok() {
+                    // `pm2 flush` without a name empties the daemon's own log too, as PM2 does.
+                    if let Err(e) = daemon_log.truncate() {
+                        tracing::warn!("cannot flush pm2.log: {e}");
+                    }
+                }
+                if framed
+                    .send(ServerFrame::Response(response(answer)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
         }
     }
 }
 
 /// Writes what the next daemon needs to adopt every process (`pm2 update`).
 async fn hand_over(root: &ActorRef<RootMsg>, path: &std::path::Path) -> Response {
-    let handover = match ractor::call!(root, RootMsg::Export) {
+    let handover = match ractor::call_t!(root, RootMsg::Export, EXPORT_WAIT_MS) {
         Ok(handover) => handover,
         Err(e) => return Response::Error(format!("daemon is not answering: {e}")),
     };
@@ -197,7 +215,7 @@ async fn follow(mut framed: Connection, root: &ActorRef<RootMsg>, targets: &[Tar
         Ok(filter) => filter,
         Err(e) => return refuse(&mut framed, e).await,
     };
-    let mut lines = match ractor::call!(root, RootMsg::SubscribeLogs) {
+    let mut lines = match ractor::call_t!(root, RootMsg::SubscribeLogs, EXPORT_WAIT_MS) {
         Ok(rx) => rx,
         Err(e) => return refuse(&mut framed, format!("daemon is not answering: {e}")).await,
     };
@@ -227,13 +245,6 @@ async fn follow(mut framed: Connection, root: &ActorRef<RootMsg>, targets: &[Tar
                 }
             }
         }
-    }
-}
-
-async fn ask_root(root: &ActorRef<RootMsg>, request: Request) -> Response {
-    match ractor::call!(root, RootMsg::Request, request) {
-        Ok(response) => response,
-        Err(e) => Response::Error(format!("daemon is not answering: {e}")),
     }
 }
 
