@@ -16,7 +16,8 @@
 //! by the child's spawn function, so a restarted child adopts it instead of starting afresh.
 //!
 //! Children are *transient*: a child that stops normally is forgotten, one that fails
-//! (error, panic or kill) is restarted by the strategy.
+//! (error, panic or kill) is restarted by the strategy. "Normally" means one of our own
+//! [`StopReason`]s (or none): anything else, ractor's `killed` included, is a failure.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, RwLock};
@@ -28,29 +29,9 @@ use ractor::{ActorCell, ActorId, ActorRef, Message, SpawnErr, SupervisionEvent};
 /// How long a supervisor waits for one child to stop gracefully before killing it.
 pub const CHILD_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Which children restart when one fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
-    /// Only the failed child.
-    #[default]
-    OneForOne,
-    /// Every child.
-    OneForAll,
-    /// The failed child and every child started after it.
-    RestForOne,
-}
-
-impl Strategy {
-    /// Reads the ecosystem spelling (`one_for_one`, `one_for_all`, `rest_for_one`).
-    pub fn parse(text: &str) -> Option<Strategy> {
-        match text {
-            "one_for_one" => Some(Strategy::OneForOne),
-            "one_for_all" => Some(Strategy::OneForAll),
-            "rest_for_one" => Some(Strategy::RestForOne),
-            _ => None,
-        }
-    }
-}
+/// Which children restart when one fails: declared by an app's spec (`strategy`), so it
+/// lives in the protocol crate.
+pub use pm2_protocol::Strategy;
 
 /// At most `max_restarts` restarts within `period`; one more and the supervisor gives up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +48,49 @@ impl Default for Intensity {
         Self {
             max_restarts: 3,
             period: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why one of our actors stops on purpose. A child that ends with any other reason (a
+/// panic, an error, `kill()`) has failed and its supervisor applies the strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// Its supervisor stopped it (removed, or restarting its siblings).
+    Supervisor,
+    /// Its last process was deleted (an App).
+    Deleted,
+    /// The daemon or runtime is exiting.
+    Shutdown,
+}
+
+impl StopReason {
+    /// The reason as ractor carries it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Supervisor => "supervisor",
+            StopReason::Deleted => "deleted",
+            StopReason::Shutdown => "shutdown",
+        }
+    }
+
+    /// For `ActorRef::stop` and `stop_and_wait`.
+    pub fn reason(self) -> Option<String> {
+        Some(self.as_str().to_string())
+    }
+
+    /// True when an actor that ended with `reason` stopped on purpose: no reason at all (a
+    /// plain `stop(None)`) or one of ours.
+    pub fn is_normal(reason: Option<&str>) -> bool {
+        match reason {
+            None => true,
+            Some(text) => [
+                StopReason::Supervisor,
+                StopReason::Deleted,
+                StopReason::Shutdown,
+            ]
+            .iter()
+            .any(|r| r.as_str() == text),
         }
     }
 }
@@ -216,7 +240,7 @@ impl Supervisor {
     ) -> Result<Outcome, SupervisionError> {
         let (id, failed) = match &event {
             SupervisionEvent::ActorTerminated(cell, _, reason) => {
-                (cell.get_id(), reason.as_deref() == Some("killed"))
+                (cell.get_id(), !StopReason::is_normal(reason.as_deref()))
             }
             SupervisionEvent::ActorFailed(cell, _) => (cell.get_id(), true),
             _ => return Ok(Outcome::Ignored),
@@ -284,7 +308,7 @@ impl Supervisor {
 
 async fn stop_gracefully(cell: &ActorCell) {
     if cell
-        .stop_and_wait(Some("supervisor".into()), Some(CHILD_STOP_TIMEOUT))
+        .stop_and_wait(StopReason::Supervisor.reason(), Some(CHILD_STOP_TIMEOUT))
         .await
         .is_err()
     {
@@ -331,9 +355,21 @@ impl<M: Message> LiveRef<M> {
         }
     }
 
-    /// The current incarnation, if started.
+    /// The current incarnation, if started and not ended: between a child's death and its
+    /// restart there is none, so a caller gets "restarting" at once instead of a message
+    /// lost to a dead mailbox.
     pub fn get(&self) -> Option<ActorRef<M>> {
-        self.current.read().ok().and_then(|slot| slot.clone())
+        use ractor::ActorStatus;
+        self.current
+            .read()
+            .ok()
+            .and_then(|slot| slot.clone())
+            .filter(|actor| {
+                !matches!(
+                    actor.get_status(),
+                    ActorStatus::Stopping | ActorStatus::Stopped
+                )
+            })
     }
 
     /// Sends without waiting; a message to an actor between incarnations is dropped.

@@ -50,14 +50,14 @@ pub use message::{
     ScaleTo, ServerFrame, Welcome,
 };
 pub use process::{Monit, ProcessInfo, Status};
-pub use spec::{AppSpec, ExecMode, Handover};
+pub use spec::{AppSpec, ExecMode, Handover, Strategy};
 pub use table::{Metrics, TableChange, TableMirror};
 pub use target::Target;
 pub use vitals::HostVitals;
 pub use watch::{WatchChange, WatchConfig, WatchSpec};
 
 /// Version of the wire protocol; both sides refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 11;
+pub const PROTOCOL_VERSION: u32 = 12;
 
 /// Version of this build, reported by `pm2 --version` and the handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

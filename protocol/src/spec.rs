@@ -49,6 +49,41 @@ pub enum Handover {
     Proxy,
 }
 
+/// Which children of a supervisor restart when one fails (OTP's strategies). For an app:
+/// among its Proc actors, Balancer, Watch and Cron (a restarted Proc adopts its OS process,
+/// so an actor's restart never restarts the app's processes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Strategy {
+    /// Only the failed child.
+    #[default]
+    OneForOne,
+    /// Every child.
+    OneForAll,
+    /// The failed child and every child started after it.
+    RestForOne,
+}
+
+impl Strategy {
+    /// Reads the ecosystem spelling (`one_for_one`, `one_for_all`, `rest_for_one`).
+    pub fn parse(text: &str) -> Option<Strategy> {
+        match text {
+            "one_for_one" => Some(Strategy::OneForOne),
+            "one_for_all" => Some(Strategy::OneForAll),
+            "rest_for_one" => Some(Strategy::RestForOne),
+            _ => None,
+        }
+    }
+
+    /// The ecosystem spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::OneForOne => "one_for_one",
+            Strategy::OneForAll => "one_for_all",
+            Strategy::RestForOne => "rest_for_one",
+        }
+    }
+}
+
 /// Everything needed to start (and start again) every instance of one app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppSpec {
@@ -128,6 +163,9 @@ pub struct AppSpec {
     pub udp_ports: Vec<u16>,
     /// How cluster instances get the listening socket.
     pub handover: Handover,
+    /// How the app's supervisor treats a failed child actor (`strategy`).
+    #[serde(default)]
+    pub strategy: Strategy,
     /// Online only when the app says ready (`process.send('ready')`, sd_notify `READY=1`).
     pub wait_ready: bool,
     /// Longest wait for readiness, in ms.
@@ -225,6 +263,7 @@ impl AppSpec {
             ports: Vec::new(),
             udp_ports: Vec::new(),
             handover: Handover::Inherit,
+            strategy: Strategy::OneForOne,
             wait_ready: false,
             listen_timeout_ms: 3000,
             shutdown_with_message: false,

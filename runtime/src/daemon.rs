@@ -178,7 +178,7 @@ async fn run(home: Home) -> anyhow::Result<()> {
         tracing::info!("signal received: stopping every app");
         let _ = crate::route::ask(&root, RootCmd::StopAll, crate::route::TREE_DEADLINE).await;
     }
-    root.stop(Some("daemon exit".into()));
+    root.stop(pm2_actors::supervision::StopReason::Shutdown.reason());
     let _ = tokio::time::timeout(Duration::from_secs(10), root_handle).await;
     // A clean exit: every app was stopped, nothing to recover.
     let _ = std::fs::remove_file(home.state_file());

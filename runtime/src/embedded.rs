@@ -52,7 +52,7 @@ impl Embedded {
             tokio::spawn(async move {
                 shutdown.notified().await;
                 served.abort();
-                root.stop(Some("killed".into()));
+                root.stop(pm2_actors::supervision::StopReason::Shutdown.reason());
                 let _ = tokio::time::timeout(TREE_STOP_DEADLINE, root_handle).await;
                 let _ = std::fs::remove_file(home.socket());
                 stopped.store(true, Ordering::SeqCst);

@@ -100,7 +100,7 @@ async fn host(
         print(&line);
     }
     served.abort();
-    root.stop(Some("runtime exit".into()));
+    root.stop(pm2_actors::supervision::StopReason::Shutdown.reason());
     let _ = std::fs::remove_file(home.socket());
     let _ = std::fs::remove_file(home.state_file());
     Ok(code)

@@ -96,7 +96,7 @@ impl Actor for App {
             args,
             triggers: Default::default(),
         };
-        if let Some(sockets) = state.args.sockets.clone() {
+        if let Some((sockets, Handover::Proxy)) = state.args.sockets.clone() {
             let spec = ChildSpec {
                 key: "balancer".into(),
                 spawn: Arc::new(move |supervisor| {
@@ -189,7 +189,7 @@ impl Actor for App {
                 }
                 let _ = reply.send(());
                 if state.args.store.procs().is_empty() {
-                    myself.stop(Some("deleted".into()));
+                    myself.stop(crate::supervision::StopReason::Deleted.reason());
                 } else {
                     state.reconcile(&myself).await;
                 }

@@ -340,15 +340,21 @@ pub fn preload_path(pm2_home: &Path) -> Option<PathBuf> {
         .clone()
 }
 
-/// Messages to the [`Balancer`]: none yet beyond its lifecycle; the proxy runs in tasks.
+/// Messages to the [`Balancer`].
 #[derive(Debug)]
-pub enum BalancerMsg {}
+pub enum BalancerMsg {
+    /// The accept loop of listener `index` gave up with this error: the Balancer fails,
+    /// and the App's supervisor restarts it (counted against its intensity).
+    LoopEnded(usize, std::io::Error),
+}
 
-/// Serves a cluster app's sockets: in proxy mode, accepts and forwards connections.
+/// Serves a proxied cluster app's sockets: accepts and forwards connections, one accept
+/// loop per listener, each watched (its end is a failure of this actor). Apps whose
+/// instances inherit the sockets have no Balancer: nothing would run in it.
 #[derive(Clone)]
 pub struct Balancer;
 
-/// The Balancer's state: its proxy tasks, stopped with it (the sockets stay open).
+/// The Balancer's state: its accept loops, stopped with it (the sockets stay open).
 pub struct BalancerState {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -356,20 +362,36 @@ pub struct BalancerState {
 impl Actor for Balancer {
     type Msg = BalancerMsg;
     type State = BalancerState;
-    type Arguments = (Arc<Sockets>, Handover);
+    type Arguments = Arc<Sockets>;
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<BalancerMsg>,
-        (sockets, handover): Self::Arguments,
+        myself: ActorRef<BalancerMsg>,
+        sockets: Arc<Sockets>,
     ) -> Result<BalancerState, ActorProcessingErr> {
         let mut tasks = Vec::new();
-        if handover == Handover::Proxy {
-            for index in 0..sockets.listeners.len() {
-                tasks.push(tokio::spawn(proxy::serve(sockets.clone(), index)?));
-            }
+        for index in 0..sockets.listeners.len() {
+            let accept = proxy::serve(sockets.clone(), index)?;
+            let myself = myself.clone();
+            tasks.push(tokio::spawn(async move {
+                let error = accept.await;
+                let _ = myself.cast(BalancerMsg::LoopEnded(index, error));
+            }));
         }
         Ok(BalancerState { tasks })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<BalancerMsg>,
+        msg: BalancerMsg,
+        _state: &mut BalancerState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            BalancerMsg::LoopEnded(index, error) => {
+                Err(format!("accept loop {index} gave up: {error}").into())
+            }
+        }
     }
 
     async fn post_stop(

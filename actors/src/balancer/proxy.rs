@@ -8,11 +8,18 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::{backend_port, Sockets};
 
+/// Consecutive accept errors (out of descriptors, say) after which the loop gives up and
+/// its Balancer fails, for the App's supervisor to restart it.
+const MAX_ACCEPT_ERRORS: u32 = 100;
+/// Pause after an accept error, so a persistent one does not spin a core.
+const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Builds the accept loop of listener `index` (an error if the socket cannot be shared).
+/// The loop ends only when accepting keeps failing, with the last error.
 pub fn serve(
     sockets: Arc<Sockets>,
     index: usize,
-) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+) -> std::io::Result<impl std::future::Future<Output = std::io::Error> + Send + 'static> {
     let (port, listener) = &sockets.listeners[index];
     let port = *port;
     let std_listener = listener.try_clone()?;
@@ -20,12 +27,26 @@ pub fn serve(
     let listener = TcpListener::from_std(std_listener)?;
     let next = Arc::new(AtomicU32::new(0));
     Ok(async move {
+        let mut errors = 0;
         loop {
-            let Ok((client, _)) = listener.accept().await else {
-                continue;
+            let client = match listener.accept().await {
+                Ok((client, _)) => {
+                    errors = 0;
+                    client
+                }
+                Err(e) => {
+                    errors += 1;
+                    if errors >= MAX_ACCEPT_ERRORS {
+                        return e;
+                    }
+                    tokio::time::sleep(ACCEPT_RETRY).await;
+                    continue;
+                }
             };
             let sockets = sockets.clone();
             let next = next.clone();
+            // One task per connection, owned by its client: it ends when either side
+            // closes, and a Balancer restart must not cut connections in flight.
             tokio::spawn(async move {
                 let instances = sockets.instances();
                 // One draw per connection, then each instance once from there: other

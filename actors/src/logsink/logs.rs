@@ -49,6 +49,10 @@ pub struct LogsArgs {
     /// The rotation policy every sink reads; held outside the actor, so a restarted Logs
     /// keeps the current one.
     pub policy: Arc<watch::Sender<Arc<RotationPolicy>>>,
+    /// Which apps have a sink, and the handle their Procs write through: held outside the
+    /// actor (Logs is its one writer), so a restarted Logs starts each sink again behind
+    /// the same handle.
+    pub sinks: Arc<std::sync::Mutex<BTreeMap<String, LiveRef<LogSinkMsg>>>>,
 }
 
 /// Supervises the sinks, one per app.
@@ -59,7 +63,6 @@ pub struct Logs;
 pub struct LogsState {
     args: LogsArgs,
     supervisor: Supervisor,
-    sinks: BTreeMap<String, LiveRef<LogSinkMsg>>,
     /// Generation of the `rotateInterval` clock: a timer of an older one is ignored.
     clock: u64,
     /// When the current clock is due.
@@ -94,10 +97,17 @@ impl Actor for Logs {
         let mut state = LogsState {
             args,
             supervisor: Supervisor::new(Strategy::OneForOne, Intensity::default()),
-            sinks: BTreeMap::new(),
             clock: 0,
             due_at: None,
         };
+        // A restarted Logs: every app that had a sink gets one again, behind its handle.
+        for (app, live) in state.sinks() {
+            let args = state.sink_args(&app);
+            state
+                .supervisor
+                .start_child(myself.get_cell(), sink_spec(args, live))
+                .await?;
+        }
         state.schedule(&myself);
         Ok(state)
     }
@@ -115,24 +125,20 @@ impl Actor for Logs {
             }
             LogsMsg::Remove(app) => {
                 state.supervisor.remove_child(&app).await;
-                state.sinks.remove(&app);
+                state.book().remove(&app);
             }
-            LogsMsg::Truncate(app, paths, reply) => {
-                match state.sinks.get(&app).and_then(LiveRef::get) {
-                    Some(sink) => sink.cast(LogSinkMsg::Truncate(paths, reply))?,
-                    None => {
-                        let _ = reply.send(vec![format!("no log sink for {app}")]);
-                    }
+            LogsMsg::Truncate(app, paths, reply) => match state.sink(&app) {
+                Some(sink) => sink.cast(LogSinkMsg::Truncate(paths, reply))?,
+                None => {
+                    let _ = reply.send(vec![format!("no log sink for {app}")]);
                 }
-            }
-            LogsMsg::Recent(app, paths, lines, reply) => {
-                match state.sinks.get(&app).and_then(LiveRef::get) {
-                    Some(sink) => sink.cast(LogSinkMsg::Recent(paths, lines, reply))?,
-                    None => {
-                        let _ = reply.send(vec![None; paths.len()]);
-                    }
+            },
+            LogsMsg::Recent(app, paths, lines, reply) => match state.sink(&app) {
+                Some(sink) => sink.cast(LogSinkMsg::Recent(paths, lines, reply))?,
+                None => {
+                    let _ = reply.send(vec![None; paths.len()]);
                 }
-            }
+            },
             LogsMsg::ReopenAll => state.tell_sinks(|| LogSinkMsg::CloseAll),
             LogsMsg::SetRotation(policy) => {
                 tracing::info!(?policy, "log rotation settings changed");
@@ -168,8 +174,34 @@ impl Actor for Logs {
 }
 
 impl LogsState {
+    fn book(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, LiveRef<LogSinkMsg>>> {
+        self.args.sinks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every app's sink handle.
+    fn sinks(&self) -> Vec<(String, LiveRef<LogSinkMsg>)> {
+        self.book()
+            .iter()
+            .map(|(app, live)| (app.clone(), live.clone()))
+            .collect()
+    }
+
+    /// The running sink of `app`.
+    fn sink(&self, app: &str) -> Option<ActorRef<LogSinkMsg>> {
+        self.book().get(app).and_then(LiveRef::get)
+    }
+
+    fn sink_args(&self, app: &str) -> SinkArgs {
+        SinkArgs {
+            app: app.to_string(),
+            bus: self.args.bus.clone(),
+            registry: self.args.registry.clone(),
+            policy: self.args.policy.subscribe(),
+        }
+    }
+
     fn tell_sinks(&self, message: impl Fn() -> LogSinkMsg) {
-        for sink in self.sinks.values() {
+        for (_, sink) in self.sinks() {
             sink.cast(message());
         }
     }
@@ -204,20 +236,15 @@ impl LogsState {
         myself: &ActorRef<LogsMsg>,
         app: String,
     ) -> Result<LiveRef<LogSinkMsg>, ActorProcessingErr> {
-        if let Some(live) = self.sinks.get(&app) {
+        if let Some(live) = self.book().get(&app) {
             return Ok(live.clone());
         }
         let live = LiveRef::default();
-        let args = SinkArgs {
-            app: app.clone(),
-            bus: self.args.bus.clone(),
-            registry: self.args.registry.clone(),
-            policy: self.args.policy.subscribe(),
-        };
+        let args = self.sink_args(&app);
         self.supervisor
             .start_child(myself.get_cell(), sink_spec(args, live.clone()))
             .await?;
-        self.sinks.insert(app, live.clone());
+        self.book().insert(app, live.clone());
         Ok(live)
     }
 }

@@ -38,7 +38,8 @@ use crate::logsink::{LogBus, Logs, LogsArgs, LogsMsg, RotationPolicy};
 use crate::monitor::{Monitor, MonitorArgs};
 use crate::registry::{Registry, RegistryMsg, SharedTable, Table};
 use crate::supervision::{ChildSpec, Intensity, LiveRef, Outcome, Strategy, Supervisor};
-use starts::{Starts, StartsArgs, StartsMsg};
+pub use starts::StartsMsg;
+use starts::{Starts, StartsArgs};
 
 /// How Root is started.
 #[derive(Debug, Clone)]
@@ -124,6 +125,7 @@ impl Actor for Root {
             bus: bus.clone(),
             registry: registry.clone(),
             policy: Arc::new(tokio::sync::watch::channel(Arc::new(args.rotation.clone())).0),
+            sinks: Arc::default(),
         };
         supervisor
             .start_child(

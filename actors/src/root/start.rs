@@ -18,7 +18,6 @@ use crate::error::{TreeError, TreeResult};
 use crate::logsink::LogsMsg;
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
-use crate::supervision::Strategy;
 use pm2_protocol::dump::SavedApp;
 
 /// Longest wait for an App to spawn new processes (a fork and an exec each).
@@ -234,7 +233,7 @@ impl Starter {
             store: Arc::new(AppStore::default()),
             registry: self.tree.registry.clone(),
             sink,
-            strategy: Strategy::OneForOne,
+            strategy: spec.strategy,
             pm2_home: Some(self.pm2_home.to_string_lossy().into_owned()),
             sockets: bound.map(|s| (s, spec.handover)),
         };

@@ -135,6 +135,8 @@ pub struct AppConfig {
     pub shutdown_with_message: Option<bool>,
     /// `listen` (ours): how cluster instances get the socket, `inherit` or `proxy`.
     pub handover: Option<crate::Handover>,
+    /// `strategy`: how the app's supervisor treats a failed child actor.
+    pub strategy: Option<crate::Strategy>,
     /// `logrotate`: pm2-logrotate's keys for this app's files (our addition).
     pub logrotate: crate::LogRotate,
     /// `watch`, `ignore_watch`, `watch_delay`, `watch_options`.

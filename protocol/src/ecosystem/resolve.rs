@@ -393,6 +393,7 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
         ports,
         udp_ports: config.udp_ports.clone(),
         handover: config.handover.unwrap_or_default(),
+        strategy: config.strategy.unwrap_or_default(),
         wait_ready: config.wait_ready.unwrap_or(false),
         listen_timeout_ms: config
             .listen_timeout_ms

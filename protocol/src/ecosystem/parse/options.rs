@@ -238,6 +238,18 @@ impl App<'_> {
                     _ => return Err(self.type_error(entry, "\"inherit\" or \"proxy\"")),
                 })
             }
+            "strategy" => {
+                let strategy = match value {
+                    Value::Str(text) => crate::Strategy::parse(text),
+                    _ => None,
+                };
+                config.strategy = Some(strategy.ok_or_else(|| {
+                    self.type_error(
+                        entry,
+                        "\"one_for_one\", \"one_for_all\" or \"rest_for_one\"",
+                    )
+                })?);
+            }
             "max_restarts" => {
                 let n = whole(value)
                     .and_then(|n| u32::try_from(n).ok())
@@ -378,6 +390,7 @@ fn is_known(key: &str) -> bool {
         "autorestart",
         "autostart",
         "treekill",
+        "strategy",
         "merge_logs",
         "combine_logs",
         "disable_logs",
