@@ -158,7 +158,7 @@ impl Actor for App {
                 // As PM2: stopping turns watching off; deleting the app (not scaling it
                 // down) ends its watch and cron job first, so neither restarts it meanwhile.
                 if action == Action::Stop {
-                    state.set_watch(pm2_protocol::WatchChange::Disable);
+                    state.set_watch(pm2_protocol::WatchChange::Disable).await;
                     state.reconcile(&myself).await;
                 }
                 if action == Action::Delete && ids.len() >= state.all_ids().len() {
@@ -178,9 +178,7 @@ impl Actor for App {
             AppMsg::SendLine(line, ids, reply) => state.each(ids, reply, move |port| {
                 ProcMsg::SendLine(line.clone(), port)
             }),
-            AppMsg::Export(reply) => {
-                let _ = reply.send(state.export());
-            }
+            AppMsg::Export(reply) => state.export(reply),
             AppMsg::Remove(ids, reply) => {
                 for pm_id in ids {
                     state.supervisor.remove_child(&pm_id.to_string()).await;
@@ -252,32 +250,28 @@ impl AppState {
         Ok(())
     }
 
-    fn export(&self) -> Vec<pm2_protocol::dump::HandedProcess> {
-        use crate::proc::handover::keep_across_exec;
-        let procs = self.args.store.procs();
-        procs
+    /// Asks every Proc for its running process, answering from a task once all have.
+    fn export(&self, reply: RpcReplyPort<Vec<pm2_protocol::dump::HandedProcess>>) {
+        let actors: Vec<_> = self
+            .args
+            .store
+            .procs()
             .values()
-            .filter_map(|entry| {
-                let record = entry.store.lock();
-                let (pid, generation) = record.running?;
-                let generation = Some(generation);
-                let (out, err) = record.pipes.as_ref()?;
-                let stdin = record.stdin.iter().find(|(g, _)| Some(*g) == generation);
-                Some(pm2_protocol::dump::HandedProcess {
-                    pm_id: record.pm_id,
-                    name: record.spec.name.clone(),
-                    instance: record.instance,
-                    pid,
-                    out_fd: keep_across_exec(out),
-                    err_fd: keep_across_exec(err),
-                    in_fd: stdin.map(|(_, fd)| keep_across_exec(fd)),
-                    restart_time: record.counters.restart_time,
-                    unstable_restarts: record.counters.unstable_restarts,
-                    created_at: record.created_at,
-                    started_at: record.started_at,
-                })
-            })
-            .collect()
+            .filter_map(|entry| entry.live.get())
+            .collect();
+        // Answers the caller (Root's export, itself bounded) once each Proc has, each
+        // within its own deadline; holds nothing the App needs.
+        tokio::spawn(async move {
+            let calls = actors
+                .into_iter()
+                .map(|actor| async move { ractor::call_t!(actor, ProcMsg::Export, 5000) });
+            let handed = join_all(calls)
+                .await
+                .into_iter()
+                .filter_map(|answer| answer.ok().flatten())
+                .collect();
+            let _ = reply.send(handed);
+        });
     }
 
     /// Asks each of the processes `ids` with `message`, answering from a task once all have.

@@ -67,16 +67,33 @@ impl AppState {
         self.reconcile(myself).await;
     }
 
-    /// Turns watching on, off or over for every process of the app; true when it is on.
-    pub(super) fn set_watch(&mut self, change: WatchChange) -> bool {
-        let procs = self.args.store.procs();
+    /// Turns watching on, off or over for every process of the app (each Proc writes its
+    /// own spec); true when it is on.
+    pub(super) async fn set_watch(&mut self, change: WatchChange) -> bool {
+        let actors: Vec<_> = self
+            .args
+            .store
+            .procs()
+            .values()
+            .filter_map(|entry| entry.live.get())
+            .collect();
         let on = match change {
             WatchChange::Enable => true,
             WatchChange::Disable => false,
-            WatchChange::Toggle => !procs.values().any(|e| e.store.lock().spec.watch.enabled),
+            WatchChange::Toggle => {
+                let mut any = false;
+                for actor in &actors {
+                    if let Ok(info) = ractor::call_t!(actor, ProcMsg::Info, 5000) {
+                        any |= info.spec.watch.enabled;
+                    }
+                }
+                !any
+            }
         };
-        for entry in procs.values() {
-            entry.store.lock().spec.watch.enabled = on;
+        for actor in &actors {
+            if let Err(e) = ractor::call_t!(actor, ProcMsg::SetWatch, 5000, on) {
+                tracing::warn!("cannot change watching of a process: {e}");
+            }
         }
         on
     }
@@ -89,7 +106,7 @@ impl AppState {
         change: WatchChange,
         reply: RpcReplyPort<ActReply>,
     ) {
-        self.set_watch(change);
+        self.set_watch(change).await;
         self.reconcile(myself).await;
         let actors: Vec<_> = self
             .args

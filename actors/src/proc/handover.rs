@@ -45,6 +45,31 @@ pub unsafe fn inherit(fd: RawFd) -> OwnedFd {
     OwnedFd::from_raw_fd(fd)
 }
 
+impl super::ProcState {
+    /// The running process as a successor daemon adopts it, its descriptors kept open
+    /// across `exec`; `None` when nothing runs (or its pipes are not known).
+    pub(super) fn export(&self) -> Option<pm2_protocol::dump::HandedProcess> {
+        let record = self.args.store.lock();
+        let generation = record.life.process()?.generation;
+        let pid = record.life.process()?.pid;
+        let (out, err) = record.pipes.as_ref()?;
+        let stdin = record.stdin.iter().find(|(g, _)| *g == generation);
+        Some(pm2_protocol::dump::HandedProcess {
+            pm_id: record.pm_id,
+            name: record.spec.name.clone(),
+            instance: record.instance,
+            pid,
+            out_fd: keep_across_exec(out),
+            err_fd: keep_across_exec(err),
+            in_fd: stdin.map(|(_, fd)| keep_across_exec(fd)),
+            restart_time: record.counters.restart_time,
+            unstable_restarts: record.counters.unstable_restarts,
+            created_at: record.created_at,
+            started_at: record.started_at,
+        })
+    }
+}
+
 /// Pumps an adopted process's pipes and reports its exit, as `spawn::watch` does for ours.
 pub fn watch_adopted(
     pid: u32,

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pm2_protocol::Status;
 use ractor::ActorRef;
 
+use super::lifecycle::{Lifecycle, Spawned};
 use super::messages::ProcMsg;
 use super::{readiness, spawn, ProcState};
 use crate::clock::now_ms;
@@ -71,14 +71,12 @@ impl ProcState {
         match spawn::start(&record.spec, &env, &inherited) {
             Ok((child, stdin)) => {
                 let pid = child.id().unwrap_or(0);
-                record.running = Some((pid, generation));
-                record.stdin.push((generation, stdin));
-                let waits = record.spec.wait_ready || record.draining.is_some();
-                record.status = if record.spec.wait_ready {
-                    Status::Launching
-                } else {
-                    Status::Online
+                record.life = Lifecycle::Running {
+                    process: Spawned { pid, generation },
+                    launching: record.spec.wait_ready,
                 };
+                record.stdin.push((generation, stdin));
+                let waits = record.spec.wait_ready || record.retiring.is_some();
                 if let Some(channels) = channels {
                     let listening_is_ready = !record.spec.wait_ready;
                     if let Some(writer) =
@@ -106,7 +104,7 @@ impl ProcState {
             Err(e) => {
                 let message = format!("cannot start {}: {e}", record.spec.exec_path.display());
                 tracing::error!(name = %record.spec.name, pm_id = record.pm_id, "{message}");
-                record.status = Status::Errored;
+                record.life = Lifecycle::Down { errored: true };
                 record.last_error = Some(message);
             }
         }
@@ -131,7 +129,12 @@ impl ProcState {
         let Some(cell) = record.sockets.clone() else {
             return;
         };
-        let Some((pid, _)) = record.running.filter(|&(_, g)| g == generation) else {
+        let Some(pid) = record
+            .life
+            .process()
+            .filter(|p| p.generation == generation)
+            .map(|p| p.pid)
+        else {
             return;
         };
         if cell.get().is_some() || fd < 0 {

@@ -75,6 +75,12 @@ pub enum ProcMsg {
     SendLine(Vec<u8>, RpcReplyPort<TreeResult<ProcessInfo>>),
     /// The current row.
     Info(RpcReplyPort<ProcessInfo>),
+    /// Turn watching on or off in this process's spec (the App's Watch follows the specs);
+    /// answers the new row.
+    SetWatch(bool, RpcReplyPort<ProcessInfo>),
+    /// Describe the running process for a successor daemon, its pipes kept open across
+    /// `exec` (`pm2 update`); `None` when nothing runs.
+    Export(RpcReplyPort<Option<pm2_protocol::dump::HandedProcess>>),
     /// The OS process of this generation exited (sent by its waiter task).
     Exited(u64),
     /// A delayed restart is due.

@@ -5,6 +5,7 @@
 
 pub mod handover;
 mod launch;
+pub mod lifecycle;
 pub mod messages;
 pub mod output;
 pub mod readiness;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use tokio::net::unix::OwnedWriteHalf;
 
-use pm2_protocol::{ProcessInfo, Status};
+use pm2_protocol::ProcessInfo;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 pub use messages::{ProcMsg, SpecUpdate};
@@ -31,6 +32,7 @@ use crate::clock::now_ms;
 use crate::logsink::LogSinkMsg;
 use crate::registry::RegistryMsg;
 use crate::supervision::LiveRef;
+use lifecycle::Lifecycle;
 use state::{Decision, Exit};
 
 /// The Proc actor (behaviour only; see [`ProcState`]).
@@ -59,6 +61,8 @@ pub struct ProcState {
     ipc: HashMap<u64, OwnedWriteHalf>,
     /// The last generation that said it was ready.
     ready: u64,
+    /// The row last given to the registry: rows are published only when they change.
+    published: Option<ProcessInfo>,
 }
 
 impl Actor for Proc {
@@ -78,25 +82,43 @@ impl Actor for Proc {
             reload_waiters: Vec::new(),
             ipc: HashMap::new(),
             ready: 0,
+            published: None,
         };
-        let (pending, running, status, generation) = {
+        // Everything this incarnation does next is derived from the record's facts.
+        let (exits, life, retiring, spec) = {
             let mut record = state.args.store.lock();
             record.actor = Some(myself.clone());
-            (
-                record.pending_exits.first().copied(),
-                record.running.is_some(),
-                record.status,
-                record.generation,
-            )
+            let exits: Vec<u64> = record.exits.iter().map(|e| e.generation).collect();
+            (exits, record.life, record.retiring, record.spec.clone())
         };
-        match (pending, running, status) {
-            (Some(exit), _, _) => myself.cast(ProcMsg::Exited(exit.generation))?,
-            (None, true, _) => state.adopt(),
-            (None, false, Status::Launching) => state.launch(&myself),
-            (None, false, Status::WaitingRestart) => {
+        for generation in &exits {
+            myself.cast(ProcMsg::Exited(*generation))?;
+        }
+        let grace = Duration::from_millis(spec.kill_timeout_ms);
+        match life {
+            Lifecycle::Pending => state.launch(&myself),
+            Lifecycle::Running { .. } | Lifecycle::Stopping { .. } if exits.is_empty() => {
+                state.adopt()
+            }
+            Lifecycle::WaitingRestart { generation } => {
                 myself.cast(ProcMsg::RestartDue(generation))?
             }
             _ => {}
+        }
+        // Timers of the previous incarnation died with it: set them again.
+        if let Lifecycle::Stopping { process } = life {
+            myself.send_after(grace, move || ProcMsg::KillDue(process.generation));
+        }
+        if let Lifecycle::Running {
+            process,
+            launching: true,
+        } = life
+        {
+            let timeout = Duration::from_millis(spec.listen_timeout_ms);
+            myself.send_after(timeout, move || ProcMsg::ListenTimeout(process.generation));
+        }
+        if let Some(old) = retiring.filter(|old| old.stopping) {
+            myself.send_after(grace, move || ProcMsg::KillDue(old.process.generation));
         }
         state.publish();
         Ok(state)
@@ -127,6 +149,13 @@ impl Actor for Proc {
             }
             ProcMsg::Info(reply) => {
                 let _ = reply.send(state.info());
+            }
+            ProcMsg::SetWatch(on, reply) => {
+                state.args.store.lock().spec.watch.enabled = on;
+                let _ = reply.send(state.info());
+            }
+            ProcMsg::Export(reply) => {
+                let _ = reply.send(state.export());
             }
             ProcMsg::Exited(generation) => state.exited(&myself, generation),
             ProcMsg::RestartDue(generation) => state.restart_due(&myself, generation),
@@ -170,9 +199,10 @@ impl ProcState {
             tracing::debug!(pm_id = record.pm_id, "adopted a running process");
             return;
         };
-        let Some((pid, generation)) = record.running else {
+        let Some(process) = record.life.process() else {
             return;
         };
+        let (pid, generation) = (process.pid, process.generation);
         let target = launch::log_target(&record);
         tracing::info!(name = %record.spec.name, pm_id = record.pm_id, pid, "adopted from the previous daemon");
         drop(record);
@@ -187,32 +217,52 @@ impl ProcState {
         );
     }
 
-    fn publish(&self) {
-        self.args
-            .registry
-            .cast(RegistryMsg::Update(Box::new(self.info())));
+    /// Gives the registry this process's row, when it changed since the last time.
+    fn publish(&mut self) {
+        let info = self.info();
+        if self.published.as_ref() == Some(&info) {
+            return;
+        }
+        self.published = Some(info.clone());
+        self.args.registry.cast(RegistryMsg::Update(Box::new(info)));
     }
 
     fn stop(&mut self, myself: &ActorRef<ProcMsg>, reply: RpcReplyPort<ProcessInfo>) {
         if self.send_stop_signal(myself) {
             self.stop_waiters.push(reply);
         } else {
-            self.args.store.lock().status = Status::Stopped;
+            self.args.store.lock().life = Lifecycle::Down { errored: false };
             let _ = reply.send(self.info());
         }
     }
 
-    /// Starts a graceful stop; false when nothing is running.
+    /// Starts a graceful stop (of the old process of a reload too); false when nothing is
+    /// running.
     fn send_stop_signal(&mut self, myself: &ActorRef<ProcMsg>) -> bool {
         let mut record = self.args.store.lock();
-        let Some((pid, generation)) = record.running else {
-            return false;
+        let process = match record.life {
+            Lifecycle::Running { process, .. } => process,
+            Lifecycle::Stopping { .. } => return true,
+            _ => return false,
         };
-        if record.status != Status::Stopping {
-            record.status = Status::Stopping;
-            let spec = record.spec.clone();
-            drop(record);
-            self.stop_process(myself, &spec, pid, generation);
+        record.life = Lifecycle::Stopping { process };
+        let spec = record.spec.clone();
+        let old = record
+            .retiring
+            .as_mut()
+            .filter(|old| !old.stopping)
+            .map(|old| {
+                old.stopping = true;
+                old.process
+            });
+        drop(record);
+        self.stop_process(myself, &spec, process.pid, process.generation);
+        if let Some(old) = old {
+            self.stop_process(myself, &spec, old.pid, old.generation);
+            let stopped = crate::error::TreeError::refused("stopped during its reload");
+            for waiter in self.reload_waiters.drain(..) {
+                let _ = waiter.send(Err(stopped.clone()));
+            }
         }
         true
     }
@@ -272,29 +322,35 @@ impl ProcState {
         self.ipc.remove(&generation);
         let decision = {
             let mut record = self.args.store.lock();
-            let Some(index) = record
-                .pending_exits
-                .iter()
-                .position(|e| e.generation == generation)
-            else {
+            let Some(index) = record.exits.iter().position(|e| e.generation == generation) else {
                 return;
             };
-            let exit = record.pending_exits.remove(index);
-            if record.draining.is_some_and(|(_, g)| g == generation) {
+            let exit = record.exits.remove(index);
+            record.stdin.retain(|(g, _)| *g != generation);
+            if record
+                .retiring
+                .is_some_and(|old| old.process.generation == generation)
+            {
                 // The old process of a reload is gone: the new one serves alone.
-                record.draining = None;
+                record.retiring = None;
                 return;
             }
-            if record.running.is_some() {
-                return;
+            if record
+                .life
+                .process()
+                .is_none_or(|p| p.generation != generation)
+            {
+                return; // a process this record no longer tracks
             }
-            if record.draining.is_some() {
+            record.pipes = None;
+            if record.retiring.is_some_and(|old| !old.stopping) {
+                // The new process of a reload died before it was ready.
                 drop(record);
                 return self.reload_failed(exit);
             }
             let _ = std::fs::remove_file(&record.pid_file);
             record.exit_code = exit.code;
-            let requested = record.status == Status::Stopping;
+            let requested = matches!(record.life, Lifecycle::Stopping { .. });
             let uptime_ms = now_ms() - record.started_at;
             tracing::info!(
                 name = %record.spec.name, pm_id = record.pm_id,
@@ -325,14 +381,14 @@ impl ProcState {
             return;
         }
         match decision {
-            Decision::Stop => self.args.store.lock().status = Status::Stopped,
+            Decision::Stop => self.args.store.lock().life = Lifecycle::Down { errored: false },
             Decision::GiveUp => {
                 let mut record = self.args.store.lock();
                 tracing::warn!(
                     name = %record.spec.name, pm_id = record.pm_id,
                     "too many unstable restarts ({}): errored", record.spec.max_restarts
                 );
-                record.status = Status::Errored;
+                record.life = Lifecycle::Down { errored: true };
             }
             Decision::Restart { delay_ms: 0 } => {
                 self.args.store.lock().counters.restart_time += 1;
@@ -340,8 +396,8 @@ impl ProcState {
             }
             Decision::Restart { delay_ms } => {
                 let mut record = self.args.store.lock();
-                record.status = Status::WaitingRestart;
                 let generation = record.generation;
+                record.life = Lifecycle::WaitingRestart { generation };
                 tracing::info!(name = %record.spec.name, pm_id = record.pm_id, "restart in {delay_ms}ms");
                 myself.send_after(Duration::from_millis(delay_ms), move || {
                     ProcMsg::RestartDue(generation)
@@ -355,12 +411,7 @@ impl ProcState {
     }
 
     fn restart_due(&mut self, myself: &ActorRef<ProcMsg>, generation: u64) {
-        let due = {
-            let record = self.args.store.lock();
-            record.status == Status::WaitingRestart
-                && record.generation == generation
-                && record.running.is_none()
-        };
+        let due = self.args.store.lock().life == Lifecycle::WaitingRestart { generation };
         if due {
             self.args.store.lock().counters.restart_time += 1;
             self.launch(myself);
@@ -369,11 +420,15 @@ impl ProcState {
 
     fn kill_due(&mut self, generation: u64) {
         let record = self.args.store.lock();
-        let stopping = record
-            .running
-            .filter(|&(_, g)| g == generation && record.status == Status::Stopping);
-        let draining = record.draining.filter(|&(_, g)| g == generation);
-        if let Some((pid, _)) = stopping.or(draining) {
+        let stopping = match record.life {
+            Lifecycle::Stopping { process } if process.generation == generation => Some(process),
+            _ => None,
+        };
+        let retiring = record
+            .retiring
+            .filter(|old| old.stopping && old.process.generation == generation)
+            .map(|old| old.process);
+        if let Some(pid) = stopping.or(retiring).map(|p| p.pid) {
             tracing::warn!(name = %record.spec.name, pm_id = record.pm_id, pid, "kill_timeout passed: SIGKILL");
             spawn::kill(pid, nix::sys::signal::Signal::SIGKILL as i32, true);
         }
@@ -381,9 +436,9 @@ impl ProcState {
 
     fn signal(&self, signal: i32) -> crate::error::TreeResult<ProcessInfo> {
         let record = self.args.store.lock();
-        match record.running {
-            Some((pid, _)) => {
-                spawn::kill(pid, signal, false);
+        match record.life.process() {
+            Some(process) => {
+                spawn::kill(process.pid, signal, false);
                 Ok(record.info())
             }
             None => Err(crate::error::TreeError::refused(format!(

@@ -5,9 +5,10 @@
 //! the old one is asked to stop gracefully. If the new one exits first, the old one stays
 //! and the reload is reported as failed.
 
-use pm2_protocol::{ExecMode, Handover, ProcessInfo, Status};
+use pm2_protocol::{ExecMode, Handover, ProcessInfo};
 use ractor::{ActorRef, RpcReplyPort};
 
+use super::lifecycle::{Lifecycle, Retiring};
 use super::messages::{ProcMsg, SpecUpdate};
 use super::store::PendingExit;
 use super::ProcState;
@@ -28,8 +29,14 @@ impl ProcState {
             (
                 record.spec.exec_mode == ExecMode::Cluster
                     && record.spec.handover == Handover::Inherit,
-                record.running.is_some() && record.status == Status::Online,
-                record.draining.is_some(),
+                matches!(
+                    record.life,
+                    Lifecycle::Running {
+                        launching: false,
+                        ..
+                    }
+                ),
+                record.retiring.is_some(),
             )
         };
         if reloading {
@@ -49,13 +56,16 @@ impl ProcState {
         {
             let mut record = self.args.store.lock();
             update.apply(&mut record.spec);
-            record.draining = record.running.take();
+            record.retiring = record.life.process().map(|process| Retiring {
+                process,
+                stopping: false,
+            });
             record.counters.restart_time += 1;
             tracing::info!(name = %record.spec.name, pm_id = record.pm_id, "reloading");
         }
         self.reload_waiters.push(reply);
         self.launch(myself);
-        if self.args.store.lock().running.is_none() {
+        if self.args.store.lock().life.process().is_none() {
             // The new process could not even be spawned.
             self.reload_failed(PendingExit {
                 generation: 0,
@@ -73,21 +83,34 @@ impl ProcState {
         }
         let old = {
             let mut record = self.args.store.lock();
-            if record.running.map(|(_, g)| g) != Some(generation) {
+            let Lifecycle::Running { process, .. } = record.life else {
+                return;
+            };
+            if process.generation != generation {
                 return;
             }
-            if record.status == Status::Launching {
-                record.status = Status::Online;
-            }
-            record.draining.map(|old| (old, record.spec.clone()))
+            record.life = Lifecycle::Running {
+                process,
+                launching: false,
+            };
+            let spec = record.spec.clone();
+            record
+                .retiring
+                .as_mut()
+                .filter(|old| !old.stopping)
+                .map(|old| {
+                    old.stopping = true;
+                    (old.process, spec)
+                })
         };
         self.ready = generation;
-        if let Some(((pid, old_generation), spec)) = old {
-            self.stop_process(myself, &spec, pid, old_generation);
-            let info = self.info();
-            for waiter in self.reload_waiters.drain(..) {
-                let _ = waiter.send(Ok(info.clone()));
-            }
+        if let Some((old, spec)) = old {
+            self.stop_process(myself, &spec, old.pid, old.generation);
+        }
+        // The new process serves (the old one, if any, was asked to stop).
+        let info = self.info();
+        for waiter in self.reload_waiters.drain(..) {
+            let _ = waiter.send(Ok(info.clone()));
         }
     }
 
@@ -95,8 +118,13 @@ impl ProcState {
     pub(super) fn reload_failed(&mut self, exit: PendingExit) {
         let message = {
             let mut record = self.args.store.lock();
-            record.running = record.draining.take();
-            record.status = Status::Online;
+            record.life = match record.retiring.take() {
+                Some(old) => Lifecycle::Running {
+                    process: old.process,
+                    launching: false,
+                },
+                None => Lifecycle::Down { errored: true },
+            };
             // The old process still serves: no restart happened.
             record.counters.restart_time = record.counters.restart_time.saturating_sub(1);
             let why = match (exit.code, exit.signal) {

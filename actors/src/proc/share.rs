@@ -46,7 +46,11 @@ impl ProcState {
     pub(super) async fn share_port(&mut self, generation: u64, port: u16, host: Option<String>) {
         let socket = {
             let record = self.args.store.lock();
-            if record.running.is_none_or(|(_, g)| g != generation) {
+            if record
+                .life
+                .process()
+                .is_none_or(|p| p.generation != generation)
+            {
                 return;
             }
             let Some(cell) = record.sockets.clone() else {

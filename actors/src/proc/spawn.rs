@@ -169,7 +169,8 @@ pub fn watch(
     });
 }
 
-/// Records an exit in the store and tells the current actor incarnation.
+/// Records an exit in the store (where the next incarnation finds it if the current one
+/// is away) and tells the current actor incarnation.
 pub fn report_exit(
     store: &Weak<ProcStore>,
     generation: u64,
@@ -178,13 +179,9 @@ pub fn report_exit(
 ) {
     let Some(store) = store.upgrade() else { return };
     let actor = {
+        // The one write of a waiter: the exit it saw. The actor handles the rest.
         let mut record = store.lock();
-        if record.running.map(|(_, g)| g) == Some(generation) {
-            record.running = None;
-            record.pipes = None;
-        }
-        record.stdin.retain(|(g, _)| *g != generation);
-        record.pending_exits.push(PendingExit {
+        record.exits.push(PendingExit {
             generation,
             code,
             signal,

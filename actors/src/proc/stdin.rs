@@ -114,10 +114,10 @@ impl super::ProcState {
         use pm2_protocol::Status;
         let record = self.args.store.lock();
         let offline = || TreeError::refused(format!("Process with ID <{}> offline.", record.pm_id));
-        let Some((_, generation)) = record.running else {
+        let Some(generation) = record.life.process().map(|p| p.generation) else {
             return Err(offline());
         };
-        if !matches!(record.status, Status::Online | Status::Launching) {
+        if !matches!(record.life.status(), Status::Online | Status::Launching) {
             return Err(offline());
         }
         let Some((_, fd)) = record.stdin.iter().find(|(g, _)| *g == generation) else {

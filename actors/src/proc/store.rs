@@ -4,15 +4,19 @@
 //! actor, so a restarted actor adopts the running OS process and its counters instead of
 //! losing or duplicating them. The store is also the backstop against orphans: dropping it
 //! (the app was removed, or its supervisor died) kills the process group it still records.
+//!
+//! One writer: the Proc actor. The waiter task of each OS process only appends to `exits`
+//! (what it saw); the record is filled once by whoever creates it, before any actor runs.
 
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
-use pm2_protocol::{AppSpec, Monit, ProcessInfo, Status};
+use pm2_protocol::{AppSpec, Monit, ProcessInfo};
 use ractor::ActorRef;
 
+use super::lifecycle::{Lifecycle, Retiring};
 use super::messages::ProcMsg;
 use super::spawn;
 use super::state::Counters;
@@ -48,22 +52,21 @@ pub struct ProcRecord {
     pub instance: u32,
     /// How to run it.
     pub spec: AppSpec,
-    /// Status.
-    pub status: Status,
+    /// Where the current process is in its life.
+    pub life: Lifecycle,
+    /// During a reload: the old process, serving until the new one is ready.
+    pub retiring: Option<Retiring>,
     /// Restart counters.
     pub counters: Counters,
     /// Creation time (ms since epoch).
     pub created_at: i64,
     /// Last start (ms since epoch).
     pub started_at: i64,
-    /// Running OS process: pid and spawn generation.
-    pub running: Option<(u32, u64)>,
     /// Spawn generation counter.
     pub generation: u64,
-    /// Exits not handled yet (an old and a new process may both exit during a reload).
-    pub pending_exits: Vec<PendingExit>,
-    /// During a reload: the old process (pid, generation), serving until the new is ready.
-    pub draining: Option<(u32, u64)>,
+    /// Exits the waiter tasks saw and the actor has not handled yet (an old and a new
+    /// process may both exit during a reload): the one field they write.
+    pub exits: Vec<PendingExit>,
     /// Last exit code.
     pub exit_code: Option<i32>,
     /// The environment of the current (or last) spawn.
@@ -98,8 +101,8 @@ impl ProcRecord {
             pm_id: self.pm_id,
             instance: self.instance,
             spec: self.spec.clone(),
-            pid: self.running.map(|(pid, _)| pid),
-            status: self.status,
+            pid: self.life.process().map(|p| p.pid),
+            status: self.life.status(),
             restart_time: self.counters.restart_time,
             unstable_restarts: self.counters.unstable_restarts,
             prev_restart_delay: self.counters.prev_backoff_ms,
@@ -143,7 +146,9 @@ impl ProcStore {
 impl Drop for ProcStore {
     fn drop(&mut self) {
         let record = self.lock();
-        for (pid, _) in record.running.into_iter().chain(record.draining) {
+        let retiring = record.retiring.map(|r| r.process);
+        for process in record.life.process().into_iter().chain(retiring) {
+            let pid = process.pid;
             tracing::warn!(
                 pm_id = record.pm_id,
                 pid,

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use pm2_protocol::dump::{Dump, HandedProcess, Handover};
-use pm2_protocol::Status;
 
 use super::records::new_record;
 use super::starts::Starter;
@@ -13,6 +12,7 @@ use crate::app::AppMsg;
 use crate::balancer::Sockets;
 use crate::error::{TreeError, TreeResult};
 use crate::proc::handover::inherit;
+use crate::proc::lifecycle::{Lifecycle, Spawned};
 use crate::registry::RegistryMsg;
 
 /// Longest wait for an App to adopt the processes handed over.
@@ -99,7 +99,7 @@ impl Starter {
                             adopt_into(&mut record, p);
                             adopted += 1;
                         }
-                        None => record.status = Status::Stopped,
+                        None => record.life = Lifecycle::Down { errored: false },
                     }
                     record
                 })
@@ -117,9 +117,14 @@ impl Starter {
 
 /// Fills a fresh record with a running process handed over by the previous daemon.
 fn adopt_into(record: &mut crate::proc::ProcRecord, handed: &HandedProcess) {
-    record.running = Some((handed.pid, 1));
     record.generation = 1;
-    record.status = Status::Online;
+    record.life = Lifecycle::Running {
+        process: Spawned {
+            pid: handed.pid,
+            generation: 1,
+        },
+        launching: false,
+    };
     record.counters.restart_time = handed.restart_time;
     record.counters.unstable_restarts = handed.unstable_restarts;
     record.created_at = handed.created_at;

@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use pm2_protocol::{AppSpec, Status};
+use pm2_protocol::AppSpec;
 
 use crate::clock::now_ms;
+use crate::proc::lifecycle::Lifecycle;
 use crate::proc::state::Counters;
 use crate::proc::{LogPaths, ProcRecord};
 
@@ -66,18 +67,17 @@ pub fn new_record(spec: &AppSpec, pm_id: u32, instance: u32) -> ProcRecord {
         pm_id,
         instance,
         spec: spec.clone(),
-        status: if spec.autostart {
-            Status::Launching
+        life: if spec.autostart {
+            Lifecycle::Pending
         } else {
-            Status::Stopped
+            Lifecycle::Down { errored: false }
         },
+        retiring: None,
         counters: Counters::default(),
         created_at: now,
         started_at: now,
-        running: None,
         generation: 0,
-        pending_exits: Vec::new(),
-        draining: None,
+        exits: Vec::new(),
         exit_code: None,
         env: Default::default(),
         logs: LogPaths {

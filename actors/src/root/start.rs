@@ -16,6 +16,7 @@ use crate::app::{AppArgs, AppMsg, AppStore};
 use crate::balancer::{SocketCell, Sockets};
 use crate::error::{TreeError, TreeResult};
 use crate::logsink::LogsMsg;
+use crate::proc::lifecycle::Lifecycle;
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
 use pm2_protocol::dump::SavedApp;
@@ -64,7 +65,7 @@ impl Starter {
             if let Started::Spawning(_, records) = &mut step {
                 // The records follow the saved ids in order (or new ids in their place).
                 for (record, _) in records.iter_mut().zip(&stopped).filter(|(_, s)| **s) {
-                    record.status = Status::Stopped;
+                    record.life = Lifecycle::Down { errored: false };
                 }
             }
             plan.carry_out(step)
