@@ -118,8 +118,10 @@ impl CronState {
         );
         let app = self.args.restarter.clone();
         let name = self.args.app.clone();
+        // The restart waits for the app's stops: in a task, so the Cron keeps its clock; the
+        // call is bounded by RESTART_ALL_WAIT_MS.
         tokio::spawn(async move {
-            match ractor::call!(app, AppMsg::RestartAll) {
+            match ractor::call_t!(app, AppMsg::RestartAll, crate::app::RESTART_ALL_WAIT_MS) {
                 Ok(outcomes) => {
                     for error in outcomes.into_iter().filter_map(Result::err) {
                         tracing::warn!(app = %name, "cron restart: {error}");

@@ -28,6 +28,14 @@ use crate::supervision::{ChildSpec, Intensity, LiveRef, Strategy, Supervisor};
 /// Longest a caller waits for one process to act (beyond its own kill_timeout).
 const ACT_MARGIN: Duration = Duration::from_secs(10);
 
+/// Longest a Watch or Cron waits for the restart of every process of its app: far above
+/// any sane sum of `kill_timeout`s, so only a stuck App makes it give up.
+pub const RESTART_ALL_WAIT_MS: u64 = 600_000;
+
+/// Longest the end of a delete waits for the App to forget its processes (each stop is
+/// bounded by the supervisor's own child stop timeout).
+const REMOVE_WAIT_MS: u64 = 120_000;
+
 /// One process of the app: its durable record and its actor's current incarnation.
 #[derive(Clone)]
 struct ProcEntry {
@@ -290,6 +298,8 @@ impl AppState {
                     .map_err(|e| TreeError::no_answer(format!("process {pm_id}"), e))?
             }
         });
+        // Answers from a task so the App keeps handling supervision events; each call has its
+        // deadline.
         tokio::spawn(async move {
             let _ = reply.send(join_all(calls).await);
         });
@@ -316,6 +326,8 @@ impl AppState {
             Some((sockets, Handover::Proxy)) => Some(sockets.clone()),
             _ => None,
         };
+        // A verb waits for stops and readiness: in a task so the App keeps supervising; every
+        // call in it has a deadline (the processes' own timeouts plus a margin).
         tokio::spawn(async move {
             let results = if action == Action::Reload {
                 // One instance at a time, so the others keep serving. Behind the proxy an
@@ -347,7 +359,7 @@ impl AppState {
                     .iter()
                     .filter_map(|r| r.as_ref().ok().map(|info| info.pm_id))
                     .collect();
-                let _ = ractor::call!(myself, AppMsg::Remove, gone);
+                let _ = ractor::call_t!(myself, AppMsg::Remove, REMOVE_WAIT_MS, gone);
             }
             // A restart may have brought new settings (watch, cron_restart).
             let _ = myself.cast(AppMsg::Reconcile);

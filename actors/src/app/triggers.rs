@@ -115,6 +115,7 @@ impl AppState {
             .iter()
             .map(|(pm_id, entry)| (*pm_id, entry.live.get()))
             .collect();
+        // Answers from a task once each Proc has (5 s each), so the App keeps supervising.
         tokio::spawn(async move {
             let mut rows = Vec::with_capacity(actors.len());
             for (pm_id, actor) in actors {

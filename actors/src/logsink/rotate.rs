@@ -147,6 +147,7 @@ pub fn finish_in_background(rotation: Rotation, lock: Arc<Mutex<()>>) {
     let job = move || finish(&rotation, &lock);
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => {
+            // Compressing a rotated file is blocking work that must not hold the sink's writes.
             runtime.spawn_blocking(job);
         }
         Err(_) => {

@@ -96,6 +96,8 @@ pub fn watch_adopted(
         })
         .collect();
     let store: Weak<ProcStore> = Arc::downgrade(store);
+    // The waiter belongs to the OS process, not to an actor incarnation: it must outlive a
+    // Proc restart, so an exit is never lost (it lands in the record's `exits`).
     tokio::spawn(async move {
         let (code, signal) = wait_for_exit(pid).await;
         for pump in pumps {

@@ -280,6 +280,8 @@ impl ProcState {
         let writer = self.ipc.remove(&generation);
         match writer {
             Some(mut writer) if spec.shutdown_with_message => {
+                // Holds the IPC channel open while the app shuts down on its own; the SIGKILL timer
+                // (KillDue) bounds the stop, and the task ends with the hour or the process.
                 tokio::spawn(async move {
                     readiness::send_shutdown(&mut writer).await;
                     // Keep the channel open until the process exits or is killed.

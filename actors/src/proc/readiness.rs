@@ -95,6 +95,8 @@ impl Channels {
             let (read, write) = ipc.into_split();
             writer = Some(write);
             let actor = actor.clone();
+            // Reads this process's IPC channel until it closes (the process ended): one per
+            // process, reporting by message to the current incarnation.
             tokio::spawn(async move {
                 let mut lines = BufReader::new(read).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
@@ -122,6 +124,7 @@ impl Channels {
             s.set_nonblocking(true).ok()?;
             tokio::net::UnixDatagram::from_std(s).ok()
         }) {
+            // Reads this process's sd_notify socket until the process ends, reporting by message.
             tokio::spawn(async move {
                 let mut buffer = vec![0u8; 4096];
                 while let Ok(n) = notify.recv(&mut buffer).await {

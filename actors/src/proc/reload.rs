@@ -48,6 +48,8 @@ impl ProcState {
         if !cluster || !running {
             let (port, answer) = ractor::concurrency::oneshot();
             self.restart(myself, update, port.into());
+            // Bridges the restart's answer to the reload's caller; ends when the Proc answers it
+            // (or drops it).
             tokio::spawn(async move {
                 let _ = reply.send(answer.await.map_err(|e| TreeError::failed(e.to_string())));
             });

@@ -154,6 +154,8 @@ pub fn watch(
         .take()
         .map(|r| tokio::spawn(pump(r, Stream::Err, target, sink)));
     let store: Weak<ProcStore> = Arc::downgrade(store);
+    // The waiter belongs to the OS process, not to an actor incarnation: it must outlive a
+    // Proc restart, so an exit is never lost (it lands in the record's `exits`).
     tokio::spawn(async move {
         let status = child.wait().await;
         // Let the pipes drain so the last lines land before the exit is reported.

@@ -193,6 +193,8 @@ impl WatchState {
         let sensor = self.sensor.clone();
         let follow = self.args.plan.spec.follow_symlinks;
         let myself = myself.clone();
+        // Walking a tree is blocking file-system work: off the runtime's threads; its result
+        // comes back as a message, and a Watch restarted meanwhile ignores a stale one.
         tokio::task::spawn_blocking(move || {
             let mut added = Added::default();
             let Ok(mut guard) = backend.lock() else {
@@ -240,8 +242,11 @@ impl WatchState {
                 let app = self.args.restarter.clone();
                 let myself = myself.clone();
                 let name = self.args.app.clone();
+                // The restart waits for the app's stops: in a task, so the Watch keeps collecting
+                // changes; it reports back by message (bounded by RESTART_ALL_WAIT_MS).
                 tokio::spawn(async move {
-                    match ractor::call!(app, AppMsg::RestartAll) {
+                    match ractor::call_t!(app, AppMsg::RestartAll, crate::app::RESTART_ALL_WAIT_MS)
+                    {
                         Ok(outcomes) => {
                             for error in outcomes.into_iter().filter_map(Result::err) {
                                 tracing::warn!(app = %name, "[Watch] restart: {error}");

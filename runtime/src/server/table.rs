@@ -64,7 +64,7 @@ pub async fn follow(mut framed: Connection, root: &ActorRef<RootMsg>) {
 }
 
 async fn subscribe(root: &ActorRef<RootMsg>) -> Result<TableFeed, String> {
-    ractor::call!(root, RootMsg::SubscribeTable)
+    ractor::call_t!(root, RootMsg::SubscribeTable, 30_000)
         .map_err(|e| format!("daemon is not answering: {e}"))
 }
 
