@@ -4,20 +4,28 @@
 //! the tree and turns frames into [`root::RootMsg`]s).
 //!
 //! ```text
-//! Root (one_for_one)
-//! ├── Registry          the process table, ids, target resolution
+//! Root (one_for_one)      the tree's commands (RootCmd): answered from tasks, never awaited
+//! ├── Registry            the process table, ids, target resolution
 //! ├── Logs (one_for_one)
-//! │   └── LogSink[app]  the app's log files
-//! ├── Monitor           cpu/memory of every process tree, once a second
-//! └── App[name]         strategy from the ecosystem file (default one_for_one)
-//!     ├── Proc[id]      one OS process: spawn, reap, restart policy, signals
-//!     ├── Watch         watched apps: restarts the app when its files change
-//!     └── Cron          apps with cron_restart: restarts the app at each match
+//! │   └── LogSink[app]    the app's log files
+//! ├── Monitor             cpu/memory of every process tree, once a second
+//! ├── Starts              start, resurrect, scale, adoption: one at a time
+//! └── App[name]           the spec's `strategy` (default one_for_one)
+//!     ├── Balancer        proxied cluster apps: one watched accept loop per port
+//!     ├── Proc[id]        one OS process: spawn, reap, restart policy, signals
+//!     ├── Watch           watched apps: restarts the app when its files change
+//!     └── Cron            apps with cron_restart: restarts the app at each match
 //! ```
 //!
-//! State that must survive an actor's restart (an OS process, its counters, the table)
-//! lives in a store owned by the supervisor's child spec, so a restarted actor adopts it
-//! rather than losing or duplicating anything.
+//! Every supervisor allows 3 restarts in 5 s (OTP's default) and fails past it, so its
+//! parent decides. Children are transient: stopped with one of our [`supervision::StopReason`]s
+//! they are forgotten, any other end restarts them.
+//!
+//! State that must survive an actor's restart (an OS process, its counters, the table, the
+//! sinks' book) lives in a store owned by the supervisor's child spec, so a restarted actor
+//! adopts it rather than losing or duplicating anything; each store has one writer, the
+//! actor (a Proc's waiter task only appends the exits it sees). Errors that cross actors are
+//! [`error::TreeError`]s.
 #![warn(missing_docs)]
 
 pub mod app;
