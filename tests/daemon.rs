@@ -385,9 +385,9 @@ fn mode(path: &Path) -> u32 {
 /// Reads one frame and expects an error response; returns its text.
 fn expect_error(stream: &mut UnixStream, after: &str) -> String {
     match read_frame(stream) {
-        ServerFrame::Response(Response::Error(message)) => {
-            assert!(!message.is_empty(), "empty error after {after}");
-            message
+        ServerFrame::Response(Response::Error(failure)) => {
+            assert!(!failure.message.is_empty(), "empty error after {after}");
+            failure.message
         }
         other => panic!("expected an error response after {after}, got {other:?}"),
     }

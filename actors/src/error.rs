@@ -6,21 +6,8 @@
 
 use std::fmt;
 
-/// Why a command of the tree failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    /// A target names no process (PM2's `Process or Namespace x not found`).
-    NotFound,
-    /// The request contradicts the state (a running script started again without `-f`, an
-    /// unknown signal, a full stdin pipe).
-    Refused,
-    /// An actor that must answer is between incarnations or did not answer in time: the
-    /// same request may succeed when tried again.
-    Unavailable,
-    /// The work was tried and failed (a reload whose new process never got ready, a file
-    /// that cannot be written).
-    Failed,
-}
+/// Why a command of the tree failed: the wire's kinds, so the frontends see the same ones.
+pub use pm2_protocol::FailureKind as ErrorKind;
 
 /// A failed command of the tree: its kind and one line for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +57,12 @@ impl TreeError {
             ErrorKind::Unavailable,
             format!("{who} unavailable: {error}"),
         )
+    }
+}
+
+impl From<TreeError> for pm2_protocol::Failure {
+    fn from(error: TreeError) -> Self {
+        pm2_protocol::Failure::new(error.kind, error.message)
     }
 }
 

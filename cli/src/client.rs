@@ -93,7 +93,7 @@ impl Client {
                 pm2_protocol::VERSION,
                 PROTOCOL_VERSION
             ))),
-            ServerFrame::Response(Response::Error(e)) => Err(ClientError::Mismatch(e)),
+            ServerFrame::Response(Response::Error(e)) => Err(ClientError::Mismatch(e.message)),
             other => Err(ClientError::Connection(format!(
                 "unexpected answer to hello: {other:?}"
             ))),
@@ -107,7 +107,7 @@ impl Client {
     ) -> Result<(), ClientError> {
         match self.request(Request::Subscribe { targets }).await? {
             Response::Ok => Ok(()),
-            Response::Error(e) => Err(ClientError::Connection(e)),
+            Response::Error(e) => Err(ClientError::Connection(e.message)),
             other => Err(ClientError::Connection(format!(
                 "unexpected answer {other:?}"
             ))),
@@ -127,7 +127,7 @@ impl Client {
     pub async fn subscribe_table(&mut self) -> Result<Vec<pm2_protocol::ProcessInfo>, ClientError> {
         match self.request(Request::SubscribeTable).await? {
             Response::Processes(rows) => Ok(rows),
-            Response::Error(e) => Err(ClientError::Connection(e)),
+            Response::Error(e) => Err(ClientError::Connection(e.message)),
             other => Err(ClientError::Connection(format!(
                 "unexpected answer {other:?}"
             ))),

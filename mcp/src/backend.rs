@@ -73,7 +73,7 @@ impl Backend {
             idle.push(client);
         }
         match response {
-            Response::Error(e) => Err(e),
+            Response::Error(e) => Err(e.message),
             response => Ok(response),
         }
     }

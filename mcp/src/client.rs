@@ -61,7 +61,7 @@ impl Client {
                 pm2_protocol::VERSION,
                 PROTOCOL_VERSION
             )),
-            ServerFrame::Response(Response::Error(e)) => Err(e),
+            ServerFrame::Response(Response::Error(e)) => Err(e.message),
             other => Err(format!("unexpected answer to hello: {other:?}")),
         }
     }

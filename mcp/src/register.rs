@@ -56,7 +56,7 @@ pub async fn register(config: &Config, name: &str, home: &Home) -> Result<String
                 config.path
             ))
         }
-        Response::Error(e) => Err(e),
+        Response::Error(e) => Err(e.message),
         other => Err(format!("unexpected answer from the daemon: {other:?}")),
     }
 }

@@ -65,6 +65,7 @@ impl Pm2Mcp {
             targets: vec![Target::parse(process)],
             update_env: update_env.then(|| std::env::vars().collect()),
             attributes: None,
+            then_list: false,
         };
         let verb = match action {
             Action::Stop => "Stopped",
@@ -295,7 +296,7 @@ impl Pm2Mcp {
             return success("PM2 was not running", &Killed { killed: false });
         };
         match client.request(Request::Kill).await {
-            Ok(Response::Error(e)) => failure(e),
+            Ok(Response::Error(e)) => failure(e.message),
             Ok(_) => success(
                 "PM2 killed: every process stopped",
                 &Killed { killed: true },

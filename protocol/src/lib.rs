@@ -46,8 +46,8 @@ pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use home::{Home, HomeError};
 pub use logrotate::LogRotate;
 pub use message::{
-    Action, ClientFrame, ConfValue, Event, Hello, LogLine, LogStream, RecentLog, Request, Response,
-    ScaleTo, ServerFrame, Welcome,
+    Action, ClientFrame, ConfValue, Event, Failure, FailureKind, Hello, LogLine, LogStream,
+    RecentLog, Request, Response, ScaleTo, ServerFrame, Welcome,
 };
 pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode, Handover, Strategy};

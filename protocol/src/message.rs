@@ -164,6 +164,10 @@ pub enum Request {
         /// For restart/reload: options given on the command line that change the app
         /// (`pm2 restart api --node-args=...`, PM2's `_handleAttributeUpdate`).
         attributes: Option<Box<crate::Attributes>>,
+        /// Answer with [`Response::Acted`]: the processes acted on and then every row, so
+        /// the CLI prints its lines and its table from one round trip.
+        #[serde(default)]
+        then_list: bool,
     },
     /// Send a signal (by name, `SIGUSR2`) to the processes the targets name.
     Signal {
@@ -349,6 +353,16 @@ pub enum Response {
     },
     /// Processes, for list-like requests and those that act on processes.
     Processes(Vec<ProcessInfo>),
+    /// Answer to [`Request::Act`] with `then_list`: the processes acted on, in id order,
+    /// and every row after the action (without environments, as `ListBrief`).
+    Acted {
+        /// The processes acted on.
+        acted: Vec<ProcessInfo>,
+        /// The whole table afterwards.
+        table: Vec<ProcessInfo>,
+        /// The host's vitals for the line under the table (`None` while sysmonit is off).
+        vitals: Option<crate::HostVitals>,
+    },
     /// Done, nothing to report.
     Ok,
     /// Answer to [`Request::RecentLogs`]: per process in id order, its out then err file.
@@ -358,6 +372,48 @@ pub enum Response {
     /// Values of `module_conf.json` (with pm2-logrotate's defaults for keys not set), for
     /// the conf requests.
     Conf(Vec<ConfValue>),
-    /// The request failed; one line for the user.
-    Error(String),
+    /// The request failed: why, and one line for the user.
+    Error(Failure),
+}
+
+impl Response {
+    /// A failure of no particular kind ([`FailureKind::Failed`]) saying `message`.
+    pub fn error(message: impl Into<String>) -> Response {
+        Response::Error(Failure::new(FailureKind::Failed, message))
+    }
+}
+
+/// Why a request failed: what a frontend needs to choose PM2's words and exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FailureKind {
+    /// A target names no process (PM2's `Process or Namespace x not found`).
+    NotFound,
+    /// The request contradicts the state (a running script started again without `-f`, an
+    /// unknown signal, a full stdin pipe).
+    Refused,
+    /// The part of the daemon that must answer is restarting or did not answer in time:
+    /// the same request may succeed when tried again.
+    Unavailable,
+    /// The work was tried and failed.
+    Failed,
+}
+
+/// A failed request: its kind and the line the user reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    /// Why.
+    pub kind: FailureKind,
+    /// What the user reads.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure of `kind` saying `message`.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
 }

@@ -73,17 +73,22 @@ pub fn route(request: Request) -> Route {
             targets,
             update_env,
             attributes,
+            then_list,
         } => RootCmd::Act {
             action,
             targets,
             update_env,
             attributes,
+            then_list,
         },
         Request::Signal { signal, targets } => {
             match pm2_actors::proc::spawn::parse_signal(&signal) {
                 Some(signal) => RootCmd::Signal { signal, targets },
                 None => {
-                    return Route::Answer(Response::Error(format!("unknown signal {signal:?}")))
+                    return Route::Answer(Response::Error(pm2_protocol::Failure::new(
+                        pm2_protocol::FailureKind::Refused,
+                        format!("unknown signal {signal:?}"),
+                    )))
                 }
             }
         }
@@ -139,10 +144,19 @@ pub async fn processes(
 pub fn response(answer: Result<Reply, TreeError>) -> Response {
     match answer {
         Ok(Reply::Processes(list)) => Response::Processes(list),
+        Ok(Reply::Acted {
+            acted,
+            table,
+            vitals,
+        }) => Response::Acted {
+            acted,
+            table,
+            vitals,
+        },
         Ok(Reply::Done) => Response::Ok,
         Ok(Reply::RecentLogs(logs)) => Response::RecentLogs(logs),
         Ok(Reply::Vitals(vitals)) => Response::Vitals(vitals),
-        Err(e) => Response::Error(e.message),
+        Err(e) => Response::Error(e.into()),
     }
 }
 
@@ -176,7 +190,10 @@ mod tests {
             targets: vec![Target::All],
         };
         match route(request) {
-            Route::Answer(Response::Error(e)) => assert!(e.contains("SIGNOPE"), "{e}"),
+            Route::Answer(Response::Error(e)) => {
+                assert_eq!(e.kind, pm2_protocol::FailureKind::Refused);
+                assert!(e.message.contains("SIGNOPE"), "{e}")
+            }
             other => panic!("unexpected route {other:?}"),
         }
         let request = Request::Signal {

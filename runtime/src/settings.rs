@@ -58,7 +58,7 @@ impl Settings {
         let settings = self.clone();
         let request = request.clone();
         let answered = tokio::task::spawn_blocking(move || settings.answer_now(request)).await;
-        Some(answered.unwrap_or_else(|e| Response::Error(format!("settings failed: {e}"))))
+        Some(answered.unwrap_or_else(|e| Response::error(format!("settings failed: {e}"))))
     }
 
     fn answer_now(&self, request: Request) -> Response {
@@ -69,7 +69,7 @@ impl Settings {
             Request::GetConf { key } => get(&store, key.as_deref()),
             _ => Err("not a settings request".to_string()),
         };
-        result.unwrap_or_else(Response::Error)
+        result.unwrap_or_else(Response::error)
     }
 
     fn set(&self, store: &ConfStore, key: &str, value: &str) -> Result<Response, String> {

@@ -157,6 +157,8 @@ impl Actor for Root {
                 registry: registry.clone(),
                 logs: logs.clone(),
                 apps: apps_rx,
+                sysmonit: sysmonit.subscribe(),
+                vitals: vitals.clone(),
             },
             root: myself.clone(),
             pm2_home: args.pm2_home.clone(),
@@ -289,6 +291,8 @@ impl RootState {
             registry: self.registry.clone(),
             logs: self.logs.clone(),
             apps: self.published.subscribe(),
+            sysmonit: self.sysmonit.subscribe(),
+            vitals: self.vitals.clone(),
         }
     }
 
@@ -296,12 +300,8 @@ impl RootState {
     /// a task of its own, or from the Starts actor for what adds processes.
     fn command(&mut self, command: RootCmd, reply: RpcReplyPort<TreeResult<Reply>>) {
         match command {
-            // The flag is checked too: a sample taken as sysmonit went off is not shown.
             RootCmd::Vitals => {
-                let vitals = (*self.sysmonit.borrow())
-                    .then(|| self.vitals.borrow().clone())
-                    .flatten();
-                let _ = reply.send(Ok(Reply::Vitals(vitals)));
+                let _ = reply.send(Ok(Reply::Vitals(self.tree().vitals())));
             }
             RootCmd::ReloadLogs => {
                 self.logs.cast(LogsMsg::ReopenAll);

@@ -50,6 +50,10 @@ pub struct Tree {
     pub logs: LiveRef<LogsMsg>,
     /// The apps, published by Root whenever one is added or forgotten.
     pub apps: watch::Receiver<Arc<Apps>>,
+    /// `pm2:sysmonit`.
+    pub sysmonit: watch::Receiver<bool>,
+    /// The Monitor's latest host sample.
+    pub vitals: watch::Receiver<Option<pm2_protocol::HostVitals>>,
 }
 
 impl Tree {
@@ -65,6 +69,14 @@ impl Tree {
         self.logs
             .get()
             .ok_or_else(|| TreeError::restarting("log supervisor"))
+    }
+
+    /// The host's latest vitals while `pm2:sysmonit` is on (a sample taken as it went off
+    /// is not shown).
+    pub fn vitals(&self) -> Option<pm2_protocol::HostVitals> {
+        (*self.sysmonit.borrow())
+            .then(|| self.vitals.borrow().clone())
+            .flatten()
     }
 
     /// The app called `name`, as last published.
@@ -88,13 +100,23 @@ impl Tree {
                 targets,
                 update_env,
                 attributes,
+                then_list,
             } => {
                 let update = SpecUpdate {
                     spec: None,
                     base_env: update_env,
                     attributes,
                 };
-                self.act(action, targets, update).await
+                let acted = self.act(action, targets, update).await?;
+                if !then_list {
+                    return Ok(acted);
+                }
+                let table = self.list(true).await?;
+                Ok(Reply::Acted {
+                    acted: acted.into_processes(),
+                    table,
+                    vitals: self.vitals(),
+                })
             }
             RootCmd::StopAll => {
                 self.act(Action::Stop, vec![Target::All], SpecUpdate::default())

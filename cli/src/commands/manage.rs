@@ -1,7 +1,7 @@
 //! `stop`, `restart`, `reload`, `delete`, `reset`, `sendSignal`.
 
 use anyhow::Result;
-use pm2_protocol::{Action, ProcessInfo, Request, Target, WatchChange};
+use pm2_protocol::{Action, FailureKind, ProcessInfo, Request, Response, Target, WatchChange};
 
 use super::start::caller_env;
 use super::targets::{self, Word};
@@ -23,7 +23,11 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
         anyhow::bail!("Using --env [env] without passing the ecosystem.config.js does not work");
     }
     let mut client = ctx.client().await?;
-    for word in &words {
+    // The table the last word's answer carried, printed as is: one round trip per word.
+    let mut table = None;
+    for (index, word) in words.iter().enumerate() {
+        table = None;
+        let last = index + 1 == words.len();
         match word {
             Word::File { path, .. } if reloads => {
                 // PM2 restarts the file's apps with its new settings and starts missing ones.
@@ -48,21 +52,22 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
                 } else {
                     None
                 };
-                operate(
-                    ctx,
-                    &mut client,
+                let then_list = last && action != Action::Reload;
+                let verb = Verb {
                     action,
-                    text,
-                    target,
                     update_env,
                     attributes,
-                )
-                .await?;
+                    then_list,
+                };
+                table = operate(ctx, &mut client, text, target, verb).await?;
             }
         }
     }
     if action != Action::Reload {
-        show::print_table(ctx, &mut client).await?;
+        match table {
+            Some((rows, vitals)) => show::print_rows(ctx, &rows, vitals.as_ref()),
+            None => show::print_table(ctx, &mut client).await?,
+        }
     }
     if options.attach && action != Action::Delete {
         let acted = targets::lookup(&mut client, targets::flatten(&words)).await?;
@@ -71,38 +76,64 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
     Ok(())
 }
 
-/// One target word: PM2's `_operate` (`Applying action ...`, a `✓` per process).
+/// A verb for one target word, as the daemon is asked it.
+struct Verb {
+    action: Action,
+    update_env: Option<std::collections::BTreeMap<String, String>>,
+    attributes: Option<Box<pm2_protocol::Attributes>>,
+    /// Ask for the table too (the last word of a verb that prints it).
+    then_list: bool,
+}
+
+/// The table a verb's answer carried, with the host's vitals.
+type Table = (Vec<ProcessInfo>, Option<pm2_protocol::HostVitals>);
+
+/// One target word: PM2's `_operate` (`Applying action ...`, a `✓` per process), in one
+/// round trip: the daemon resolves the word, acts, and answers with what was acted on (and
+/// the table, when asked and still current).
 async fn operate(
     ctx: &Context,
     client: &mut Client,
-    action: Action,
     text: &str,
     target: &Target,
-    update_env: Option<std::collections::BTreeMap<String, String>>,
-    attributes: Option<Box<pm2_protocol::Attributes>>,
-) -> Result<()> {
-    let found = targets::lookup(client, vec![target.clone()]).await?;
-    if found.is_empty() {
+    verb: Verb,
+) -> Result<Option<Table>> {
+    let action = verb.action;
+    let request = Request::Act {
+        action,
+        targets: vec![target.clone()],
+        update_env: verb.update_env,
+        attributes: verb.attributes,
+        then_list: verb.then_list,
+    };
+    let (acted, mut table) = match client.request(request).await? {
+        Response::Error(failure) if failure.kind == FailureKind::NotFound => {
+            return Err(targets::nothing_found(text, target))
+        }
+        Response::Error(failure) => return Err(failure.into()),
+        Response::Acted {
+            acted,
+            table,
+            vitals,
+        } => (acted, Some((table, vitals))),
+        other => (processes(other)?, None),
+    };
+    if acted.is_empty() {
         return Err(targets::nothing_found(text, target));
     }
     if action != Action::Reset {
         ctx.printer
-            .info(targets::applying(action.pm2_name(), text, target, &found));
+            .info(targets::applying(action.pm2_name(), text, target, &acted));
     }
-    let request = Request::Act {
-        action,
-        targets: vec![target.clone()],
-        update_env,
-        attributes,
-    };
-    let acted = processes(ask(client, request).await?)?;
-    if matches!(action, Action::Restart | Action::Reload) {
-        super::ready::wait_until_ready(client, &acted).await?;
+    if matches!(action, Action::Restart | Action::Reload)
+        && super::ready::wait_until_ready(client, &acted).await?
+    {
+        table = None; // taken while they were still launching
     }
     for p in acted {
         print_done(ctx, action, &p);
     }
-    Ok(())
+    Ok(table)
 }
 
 /// `stop`/`delete`/`reset` of an ecosystem file: PM2's `actionFromJson`, a `✓` per process
@@ -128,6 +159,7 @@ async fn file_apps(
             targets: ids,
             update_env: None,
             attributes: None,
+            then_list: false,
         };
         for p in processes(ask(client, request).await?)? {
             print_done(ctx, action, &p);

@@ -61,7 +61,7 @@ impl Context {
 /// Sends one request; an error response becomes the command's error.
 pub async fn ask(client: &mut Client, request: Request) -> Result<Response> {
     match client.request(request).await? {
-        Response::Error(message) => bail!(message),
+        Response::Error(failure) => Err(failure.into()),
         response => Ok(response),
     }
 }

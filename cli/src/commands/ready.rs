@@ -14,11 +14,12 @@ use crate::client::Client;
 const POLL: Duration = Duration::from_millis(25);
 
 /// Waits until none of `procs` that wait for readiness is `launching` any more, at most
-/// their `listen_timeout` (plus a margin for the daemon's own timer to fire).
-pub async fn wait_until_ready(client: &mut Client, procs: &[ProcessInfo]) -> Result<()> {
+/// their `listen_timeout` (plus a margin for the daemon's own timer to fire). True when
+/// there was something to wait for (a table taken before is then out of date).
+pub async fn wait_until_ready(client: &mut Client, procs: &[ProcessInfo]) -> Result<bool> {
     let waiting: Vec<&ProcessInfo> = procs.iter().filter(|p| p.spec.wait_ready).collect();
     let Some(longest) = waiting.iter().map(|p| p.spec.listen_timeout_ms).max() else {
-        return Ok(());
+        return Ok(false);
     };
     let ids: Vec<Target> = waiting.iter().map(|p| Target::Id(p.pm_id)).collect();
     let deadline = Instant::now() + Duration::from_millis(longest) + Duration::from_secs(2);
@@ -33,5 +34,5 @@ pub async fn wait_until_ready(client: &mut Client, procs: &[ProcessInfo]) -> Res
         }
         tokio::time::sleep(POLL).await;
     }
-    Ok(())
+    Ok(true)
 }

@@ -1,7 +1,7 @@
 //! `ls`, `jlist`, `prettylist`, `describe`, `env`, `pid`, `id`, `ping`.
 
 use anyhow::Result;
-use pm2_protocol::{Request, Response};
+use pm2_protocol::{HostVitals, ProcessInfo, Request, Response};
 
 use super::targets::{self, Word};
 use super::{ask, processes, Context};
@@ -30,29 +30,56 @@ pub async fn print_table(ctx: &Context, client: &mut Client) -> Result<()> {
     Ok(())
 }
 
+/// Prints the table a verb's answer carried (`Response::Acted`): the same text as
+/// [`print_table`], without asking the daemon again.
+pub fn print_rows(ctx: &Context, rows: &[ProcessInfo], vitals: Option<&HostVitals>) {
+    if ctx.printer.silent {
+        return;
+    }
+    let text = render_listing(ctx, rows, vitals, crate::terminal::columns());
+    if !text.is_empty() {
+        emit(&text);
+    }
+}
+
 /// What `pm2 ls` prints, for a terminal `columns` wide (`None`: not a terminal): the table,
 /// or the mini list with `-m`, in `--sort` order. `pm2 ls --watch` redraws this text.
 pub async fn listing(ctx: &Context, client: &mut Client, columns: Option<usize>) -> Result<String> {
     // The listing shows no environment: the rows come without one (cheaper each second of
     // `--watch`, and for the daemon).
     let list = processes(ask(client, Request::ListBrief).await?)?;
+    let vitals = match ctx.mini_list {
+        false => match ask(client, Request::Vitals).await {
+            Ok(Response::Vitals(vitals)) => vitals,
+            _ => None,
+        },
+        true => None,
+    };
+    Ok(render_listing(ctx, &list, vitals.as_ref(), columns))
+}
+
+/// The table (or mini list) of `rows`, with the host line under it while `pm2:sysmonit`
+/// is on, as PM2's.
+fn render_listing(
+    ctx: &Context,
+    rows: &[ProcessInfo],
+    vitals: Option<&HostVitals>,
+    columns: Option<usize>,
+) -> String {
     let style = render::ListStyle {
         sort: ctx.sort,
         mini: ctx.mini_list,
         color: ctx.printer.color,
         columns,
     };
-    let mut text = render::list(&list, now_ms(), &style);
-    // Under the table, as PM2's host metrics line, while `pm2:sysmonit` is on.
-    if let (false, Ok(Response::Vitals(Some(vitals)))) =
-        (ctx.mini_list, ask(client, Request::Vitals).await)
-    {
+    let mut text = render::list(rows, now_ms(), &style);
+    if let (false, Some(vitals)) = (ctx.mini_list, vitals) {
         let host = render::this_host();
-        let line = render::host_line(&vitals, &host, ctx.printer.color, columns);
+        let line = render::host_line(vitals, &host, ctx.printer.color, columns);
         text.push('\n');
         text.push_str(&line);
     }
-    Ok(text)
+    text
 }
 
 /// `pm2 ls [--watch]`.

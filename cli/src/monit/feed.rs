@@ -269,13 +269,14 @@ async fn act(home: Home, action: Action, pm_id: u32, name: String, tx: mpsc::Sen
         targets: vec![Target::Id(pm_id)],
         update_env: None,
         attributes: None,
+        then_list: false,
     };
     let answer = match Client::connect(&home, false).await {
         Ok(mut client) => client.request(request).await.map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
     let (text, error) = match answer {
-        Ok(Response::Error(message)) => (message, true),
+        Ok(Response::Error(failure)) => (failure.message, true),
         Ok(_) => (format!("{} {name} (id {pm_id})", done(action)), false),
         Err(e) => (format!("cannot {} {name}: {e}", verb(action)), true),
     };

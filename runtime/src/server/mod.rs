@@ -154,7 +154,7 @@ async fn connection(stream: UnixStream, served: Served) {
                 let answer = settings
                     .answer(&request)
                     .await
-                    .unwrap_or_else(|| Response::Error("internal: not a settings request".into()));
+                    .unwrap_or_else(|| Response::error("internal: not a settings request"));
                 if framed.send(ServerFrame::Response(answer)).await.is_err() {
                     return;
                 }
@@ -190,11 +190,16 @@ async fn connection(stream: UnixStream, served: Served) {
 async fn hand_over(root: &ActorRef<RootMsg>, path: &std::path::Path) -> Response {
     let handover = match ractor::call_t!(root, RootMsg::Export, EXPORT_WAIT_MS) {
         Ok(handover) => handover,
-        Err(e) => return Response::Error(format!("daemon is not answering: {e}")),
+        Err(e) => {
+            return Response::Error(pm2_protocol::Failure::new(
+                pm2_protocol::FailureKind::Unavailable,
+                format!("daemon is not answering: {e}"),
+            ))
+        }
     };
     let text = match serde_json::to_vec(&handover) {
         Ok(text) => text,
-        Err(e) => return Response::Error(format!("cannot describe the processes: {e}")),
+        Err(e) => return Response::error(format!("cannot describe the processes: {e}")),
     };
     match std::fs::write(path, text) {
         Ok(()) => {
@@ -204,7 +209,7 @@ async fn hand_over(root: &ActorRef<RootMsg>, path: &std::path::Path) -> Response
             );
             Response::Ok
         }
-        Err(e) => Response::Error(format!("cannot write {}: {e}", path.display())),
+        Err(e) => Response::error(format!("cannot write {}: {e}", path.display())),
     }
 }
 
@@ -251,6 +256,6 @@ async fn follow(mut framed: Connection, root: &ActorRef<RootMsg>, targets: &[Tar
 /// Answers with an error (the connection is then closed by the caller).
 pub(crate) async fn refuse(framed: &mut Connection, message: String) {
     let _ = framed
-        .send(ServerFrame::Response(Response::Error(message)))
+        .send(ServerFrame::Response(Response::error(message)))
         .await;
 }

@@ -80,6 +80,7 @@ pub async fn start(ctx: &Context, mut args: StartArgs, mode: Mode) -> Result<()>
                     targets: vec![named],
                     update_env: ctx.options.update_env.then(caller_env),
                     attributes: attributes(&ctx.options, &args.args)?,
+                    then_list: false,
                 };
                 let restarted = processes(ask(&mut client, request).await?)?;
                 super::ready::wait_until_ready(&mut client, &restarted).await?;
