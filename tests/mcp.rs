@@ -86,7 +86,7 @@ fn recent_out_logs(pm2: &Pm2, app: &str, lines: u32) -> Vec<RecentLog> {
         stream: Some(LogStream::Out),
         lines,
     };
-    match common::socket::ask(pm2, request).1 {
+    match common::socket::ask(pm2, request) {
         Response::RecentLogs(logs) => logs,
         other => panic!("expected recent logs, got {other:?}"),
     }

@@ -4,27 +4,27 @@
 
 mod common;
 
-use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
-use common::socket::{ask, read_frame};
+use common::socket::{ask, Conversation};
 use common::{Pm2, DEADLINE};
-use pm2_protocol::{ProcessInfo, Request, Response, ServerFrame, Status, TableChange, TableMirror};
+use pm2_protocol::{ProcessInfo, Request, Response, Status, TableChange, TableMirror};
 
 /// A subscription and the copy of the table it keeps.
 struct Subscriber {
-    stream: UnixStream,
+    conversation: Conversation,
     table: TableMirror,
 }
 
 impl Subscriber {
     fn new(pm2: &Pm2) -> Subscriber {
-        match ask(pm2, Request::SubscribeTable) {
-            (stream, Response::Processes(rows)) => Subscriber {
-                stream,
+        let mut conversation = Conversation::open(pm2);
+        match conversation.ask(Request::SubscribeTable) {
+            Response::Processes(rows) => Subscriber {
+                conversation,
                 table: TableMirror::new(rows),
             },
-            (_, other) => panic!("expected the rows, got {other:?}"),
+            other => panic!("expected the rows, got {other:?}"),
         }
     }
 
@@ -37,10 +37,7 @@ impl Subscriber {
     ) -> TableChange {
         let end = Instant::now() + DEADLINE;
         while Instant::now() < end {
-            let change = match read_frame(&mut self.stream) {
-                ServerFrame::Change(change) => change,
-                other => panic!("expected a change, got {other:?}"),
-            };
+            let change = self.conversation.next_change();
             self.table.apply(change.clone());
             if check(&self.table, &change) {
                 return change;
@@ -132,7 +129,7 @@ fn without_figures(rows: Vec<ProcessInfo>) -> Vec<ProcessInfo> {
 
 /// `Request::ListBrief` now, without figures.
 fn brief_list(pm2: &Pm2) -> Vec<ProcessInfo> {
-    match ask(pm2, Request::ListBrief).1 {
+    match ask(pm2, Request::ListBrief) {
         Response::Processes(rows) => without_figures(rows),
         other => panic!("expected the rows, got {other:?}"),
     }

@@ -8,6 +8,8 @@
 //!  mcp ──┼──> protocol <── actors <── runtime
 //! ```
 //!
+//! - [`client`]: the client side of the control socket (connect, handshake, one response per
+//!   request, subscriptions), shared by `pm2`, `pm2-mcp` and the tests.
 //! - [`frame`]: u32 big-endian length + bincode 2 body, with a hard maximum frame size.
 //! - [`message`]: the handshake, requests, responses and events carried in frames.
 //! - [`spec`]: [`AppSpec`], an app fully resolved (absolute paths, interpreter, env), which is
@@ -23,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod attributes;
+pub mod client;
 pub mod cron;
 pub mod dump;
 pub mod ecosystem;

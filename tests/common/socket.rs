@@ -1,14 +1,19 @@
-//! Speaking the control protocol directly, as a frontend does: for tests of what the
-//! socket itself promises (handshake, malformed frames, pushed changes).
+//! Speaking the control protocol directly, for tests of what the socket itself promises:
+//! raw frames (a std stream, byte by byte) for handshakes and malformed input on purpose, and
+//! the frontends' own client ([`pm2_protocol::client`]) for well-formed requests and pushed
+//! changes.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
+use pm2_protocol::client::Client;
 use pm2_protocol::frame::{decode_body, encode_body};
-use pm2_protocol::{ClientFrame, Hello, Request, Response, ServerFrame, Welcome, MAX_FRAME_LEN};
+use pm2_protocol::{
+    ClientFrame, Hello, Home, Request, Response, ServerFrame, TableChange, Welcome, MAX_FRAME_LEN,
+};
 
-use super::Pm2;
+use super::{Pm2, DEADLINE};
 
 /// A raw connection to the daemon's socket; reads give up after 10 s.
 pub fn connect(pm2: &Pm2) -> UnixStream {
@@ -56,13 +61,47 @@ pub fn handshake(stream: &mut UnixStream) -> Welcome {
     }
 }
 
-/// A connection past the handshake that has sent `request`; returns the response.
-pub fn ask(pm2: &Pm2, request: Request) -> (UnixStream, Response) {
-    let mut stream = connect(pm2);
-    handshake(&mut stream);
-    send_frame(&mut stream, &ClientFrame::Request(request));
-    match read_frame(&mut stream) {
-        ServerFrame::Response(response) => (stream, response),
-        other => panic!("expected a response, got {other:?}"),
+/// A conversation through the shared client, driven from a synchronous test (a runtime of
+/// its own, on this thread).
+pub struct Conversation {
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+}
+
+impl Conversation {
+    /// Connects to the daemon of `pm2` and shakes hands.
+    pub fn open(pm2: &Pm2) -> Conversation {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let home = Home::at(pm2.home().to_path_buf());
+        let client = runtime
+            .block_on(Client::connect(&home, "the tests"))
+            .unwrap_or_else(|e| panic!("connect to the daemon: {e}"));
+        Conversation { runtime, client }
     }
+
+    /// Sends one request; returns its response.
+    pub fn ask(&mut self, request: Request) -> Response {
+        self.runtime
+            .block_on(self.client.request(request))
+            .unwrap_or_else(|e| panic!("ask the daemon: {e}"))
+    }
+
+    /// The next change pushed after `Request::SubscribeTable`, within [`DEADLINE`].
+    pub fn next_change(&mut self) -> TableChange {
+        let next = async { tokio::time::timeout(DEADLINE, self.client.next_change()).await };
+        match self.runtime.block_on(next) {
+            Ok(Ok(Some(change))) => change,
+            Ok(Ok(None)) => panic!("the daemon closed the subscription"),
+            Ok(Err(e)) => panic!("read a change: {e}"),
+            Err(_) => panic!("no change pushed within {DEADLINE:?}"),
+        }
+    }
+}
+
+/// One request on a new connection; returns the response.
+pub fn ask(pm2: &Pm2, request: Request) -> Response {
+    Conversation::open(pm2).ask(request)
 }

@@ -24,6 +24,7 @@ use crate::args::{Cli, Command, Pm2Options};
 use crate::client::{Client, ClientError};
 use crate::output::Printer;
 use crate::render::SortSpec;
+use pm2_protocol::client::ClientError as SocketError;
 
 /// What every command needs: where the daemon lives and how to print.
 pub struct Context {
@@ -165,7 +166,7 @@ async fn run_command(ctx: &Context, command: Command) -> Result<()> {
 pub async fn kill(ctx: &Context) -> Result<()> {
     let mut client = match Client::connect(&ctx.home, false).await {
         Ok(client) => client,
-        Err(ClientError::NotRunning(_)) => {
+        Err(ClientError::Socket(SocketError::NotRunning(_))) => {
             ctx.printer.info("PM2 daemon is not running");
             return Ok(());
         }
