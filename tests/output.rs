@@ -4,6 +4,7 @@
 mod common;
 
 use common::Pm2;
+use pm2_protocol::procfs::parse_pids;
 use serde_json::Value;
 
 /// A bash app that stays up.
@@ -183,8 +184,11 @@ fn monit_memory_sums_the_whole_process_tree() {
         };
         let members = descendants(bash);
         let (Some(own), sum) = (
-            vm_rss_bytes(bash),
-            members.iter().filter_map(|&m| vm_rss_bytes(m)).sum::<u64>(),
+            common::rss_bytes(bash as i32),
+            members
+                .iter()
+                .filter_map(|&m| common::rss_bytes(m as i32))
+                .sum::<u64>(),
         ) else {
             return false;
         };
@@ -424,9 +428,8 @@ fn descendants(pid: u32) -> Vec<u32> {
             continue;
         };
         for task in tasks.flatten() {
-            let children =
-                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-            for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+            let children = std::fs::read(task.path().join("children")).unwrap_or_default();
+            for child in parse_pids(&children) {
                 if !found.contains(&child) {
                     found.push(child);
                 }
@@ -448,12 +451,4 @@ fn node_inspect(value: &str) -> String {
         .expect("run node");
     assert!(output.status.success(), "node failed");
     String::from_utf8(output.stdout).expect("utf-8")
-}
-
-/// `VmRSS` of a process, in bytes.
-fn vm_rss_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }

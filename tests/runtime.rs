@@ -3,11 +3,11 @@
 
 mod common;
 
-use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{read, wait_until, Pm2, DEADLINE};
+use pm2_protocol::procfs::Stat;
 
 fn runtime_bin() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_pm2-runtime"))
@@ -221,18 +221,7 @@ fn children_of(parent: u32) -> Vec<u32> {
         else {
             continue;
         };
-        let mut stat = String::new();
-        if std::fs::File::open(format!("/proc/{pid}/stat"))
-            .and_then(|mut f| f.read_to_string(&mut stat))
-            .is_err()
-        {
-            continue;
-        }
-        let ppid = stat
-            .rsplit_once(") ")
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(parent) {
+        if Stat::read(pid).is_some_and(|stat| stat.ppid == parent) {
             found.push(pid);
         }
     }
@@ -240,6 +229,5 @@ fn children_of(parent: u32) -> Vec<u32> {
 }
 
 fn state_of(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(") ")?.1.chars().next()
+    Some(Stat::read(pid)?.state)
 }

@@ -14,6 +14,7 @@
 //! - [`message`]: the handshake, requests, responses and events carried in frames.
 //! - [`spec`]: [`AppSpec`], an app fully resolved (absolute paths, interpreter, env), which is
 //!   what the daemon is asked to run.
+//! - [`procfs`]: the one parser of `/proc/<pid>/stat`.
 //! - [`process`]: [`ProcessInfo`], one row of the process table as frontends see it.
 //! - [`table`]: the table as pushed changes, and the mirror a frontend keeps of it.
 //! - [`logrotate`]: pm2-logrotate's keys and value forms, shared by `pm2 set` and ecosystem
@@ -35,6 +36,7 @@ pub mod lexical;
 pub mod logrotate;
 pub mod message;
 pub mod process;
+pub mod procfs;
 pub mod spec;
 pub mod table;
 pub mod tail;

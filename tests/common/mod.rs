@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use pm2_protocol::procfs::Stat;
 use serde_json::Value;
 
 /// Default deadline for conditions in tests.
@@ -255,9 +256,7 @@ pub fn alive(pid: i32) -> bool {
         return false;
     }
     // A zombie still answers kill(0); read its state.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| !stat.split(") ").nth(1).unwrap_or("").starts_with('Z'))
-        .unwrap_or(false)
+    u32::try_from(pid).is_ok_and(pm2_protocol::procfs::running)
 }
 
 /// Reads a file, empty when missing.
@@ -329,7 +328,7 @@ pub fn cmdline(pid: i32) -> Vec<String> {
         .collect()
 }
 
-/// Resident memory of a process (`VmRSS`), in bytes.
+/// Resident memory of a process (`VmRSS` of `/proc/<pid>/status`), in bytes.
 pub fn rss_bytes(pid: i32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -339,10 +338,5 @@ pub fn rss_bytes(pid: i32) -> Option<u64> {
 
 /// CPU time a process has used, user and system, in clock ticks (`USER_HZ`: 100 a second).
 pub fn cpu_ticks(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let mut fields = stat.rsplit_once(") ")?.1.split_whitespace();
-    // After the command: state is field 3, utime 14 and stime 15 (1-based).
-    let utime: u64 = fields.nth(11)?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    Some(Stat::read(u32::try_from(pid).ok()?)?.cpu_ticks)
 }

@@ -199,12 +199,7 @@ pub async fn kill(ctx: &Context) -> Result<()> {
 async fn wait_for_exit(pid: u32, home: &Home) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     // A daemon that exited but is not reaped yet is a zombie: gone for our purpose.
-    let alive = || {
-        pid != 0
-            && std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|stat| !stat.rsplit(") ").next().unwrap_or("").starts_with('Z'))
-                .unwrap_or(false)
-    };
+    let alive = || pid != 0 && pm2_protocol::procfs::running(pid);
     while (alive() || home.socket().exists()) && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
