@@ -22,7 +22,6 @@
 
 pub mod app;
 pub mod balancer;
-pub mod clock;
 pub mod cron;
 mod fsutil;
 pub mod logsink;

@@ -14,7 +14,7 @@
 //! - [`message`]: the handshake, requests, responses and events carried in frames.
 //! - [`spec`]: [`AppSpec`], an app fully resolved (absolute paths, interpreter, env), which is
 //!   what the daemon is asked to run.
-//! - [`procfs`]: the one parser of `/proc/<pid>/stat`.
+//! - [`procfs`]: the one parser of `/proc/<pid>/stat`; [`clock`]: the one `now_ms`.
 //! - [`process`]: [`ProcessInfo`], one row of the process table as frontends see it.
 //! - [`table`]: the table as pushed changes, and the mirror a frontend keeps of it.
 //! - [`logrotate`]: pm2-logrotate's keys and value forms, shared by `pm2 set` and ecosystem
@@ -27,6 +27,7 @@
 
 pub mod attributes;
 pub mod client;
+pub mod clock;
 pub mod cron;
 pub mod dump;
 pub mod ecosystem;
