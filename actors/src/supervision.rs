@@ -345,5 +345,5 @@ impl<M: Message> LiveRef<M> {
 }
 
 #[cfg(test)]
-#[path = "supervision_test.rs"]
-mod test;
+#[path = "supervision_tests.rs"]
+mod tests;

@@ -419,4 +419,4 @@ async fn act_on(
 }
 
 #[cfg(test)]
-mod test;
+mod tests;
