@@ -30,7 +30,6 @@
 
 pub mod app;
 pub mod balancer;
-pub mod clock;
 pub mod cron;
 pub mod error;
 mod fsutil;

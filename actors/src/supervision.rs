@@ -381,5 +381,5 @@ impl<M: Message> LiveRef<M> {
 }
 
 #[cfg(test)]
-#[path = "supervision_test.rs"]
-mod test;
+#[path = "supervision_tests.rs"]
+mod tests;

@@ -1,47 +1,51 @@
-//! The client side of the control socket: connect (starting the daemon when none answers),
-//! shake hands, and exchange one response per request.
+//! The CLI's side of the control socket: the shared client ([`pm2_protocol::client`]), plus
+//! what only `pm2` does: start the daemon itself (detached, or attached for `--no-daemon`)
+//! when none answers, and remember that it did (PM2 says so).
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
-use pm2_protocol::{
-    ClientFrame, FrameCodec, Hello, Home, Request, Response, ServerFrame, PROTOCOL_VERSION,
-};
+use pm2_protocol::client::{Client as SocketClient, ClientError as SocketError};
+use pm2_protocol::Home;
 use tokio::net::UnixStream;
-use tokio_util::codec::Framed;
 
 /// How long to wait for a freshly spawned daemon to answer.
 pub const DAEMON_START_DEADLINE: Duration = Duration::from_secs(10);
-/// How long to wait for one response (stops wait for kill_timeout per app).
-pub const RESPONSE_DEADLINE: Duration = Duration::from_secs(300);
+/// The name this frontend gives itself in a protocol mismatch.
+const PROGRAM: &str = "pm2";
 
-/// Why the daemon could not be talked to.
+/// Why the daemon could not be talked to: the socket client's reasons, or the daemon this
+/// command started did not come up.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// No daemon answers and none was to be started.
-    #[error("PM2 daemon is not running (no answer on {0})")]
-    NotRunning(String),
+    /// Connecting, the handshake or an exchange failed.
+    #[error(transparent)]
+    Socket(#[from] SocketError),
     /// The daemon was started but did not come up.
     #[error("the PM2 daemon did not start: {0}")]
     DaemonStart(String),
-    /// The daemon speaks another protocol version.
-    #[error("{0}")]
-    Mismatch(String),
-    /// The daemon hung up or sent something unreadable.
-    #[error("lost the connection to the daemon: {0}")]
-    Connection(String),
-    /// No answer within the deadline.
-    #[error("the daemon did not answer within {0:?}")]
-    Timeout(Duration),
 }
 
-/// An open conversation with the daemon.
+/// An open conversation with the daemon ([`pm2_protocol::client::Client`]'s verbs), and
+/// whether opening it started the daemon.
 pub struct Client {
-    framed: Framed<UnixStream, FrameCodec<ServerFrame, ClientFrame>>,
+    socket: SocketClient,
     /// Set when this call started the daemon (PM2 says so).
     pub spawned_daemon: bool,
+}
+
+impl std::ops::Deref for Client {
+    type Target = SocketClient;
+    fn deref(&self) -> &SocketClient {
+        &self.socket
+    }
+}
+
+impl std::ops::DerefMut for Client {
+    fn deref_mut(&mut self) -> &mut SocketClient {
+        &mut self.socket
+    }
 }
 
 impl Client {
@@ -61,129 +65,22 @@ impl Client {
         spawn: bool,
         detached: bool,
     ) -> Result<Client, ClientError> {
-        let socket = home.socket();
-        if let Ok(stream) = UnixStream::connect(&socket).await {
-            return Self::handshake(stream, false).await;
-        }
-        if !spawn {
-            return Err(ClientError::NotRunning(socket.display().to_string()));
+        match SocketClient::connect(home, PROGRAM).await {
+            Err(SocketError::NotRunning(_)) if spawn => {}
+            other => {
+                return Ok(Client {
+                    socket: other?,
+                    spawned_daemon: false,
+                })
+            }
         }
         home.prepare()
             .map_err(|e| ClientError::DaemonStart(e.to_string()))?;
         let stream = spawn_daemon(home, detached).await?;
-        Self::handshake(stream, true).await
-    }
-
-    async fn handshake(stream: UnixStream, spawned_daemon: bool) -> Result<Client, ClientError> {
-        let mut framed = Framed::new(stream, FrameCodec::<ServerFrame, ClientFrame>::new());
-        framed
-            .send(ClientFrame::Hello(Hello::current()))
-            .await
-            .map_err(|e| ClientError::Connection(e.to_string()))?;
-        match next(&mut framed).await? {
-            ServerFrame::Welcome(welcome) if welcome.protocol == PROTOCOL_VERSION => Ok(Client {
-                framed,
-                spawned_daemon,
-            }),
-            ServerFrame::Welcome(welcome) => Err(ClientError::Mismatch(format!(
-                "protocol mismatch: the running daemon ({}) speaks v{} and this pm2 ({}) v{}; \
-                 run `pm2 update` or `pm2 kill`",
-                welcome.version,
-                welcome.protocol,
-                pm2_protocol::VERSION,
-                PROTOCOL_VERSION
-            ))),
-            ServerFrame::Response(Response::Error(e)) => Err(ClientError::Mismatch(e.message)),
-            other => Err(ClientError::Connection(format!(
-                "unexpected answer to hello: {other:?}"
-            ))),
-        }
-    }
-
-    /// Turns the connection into a stream of followed lines ([`Client::next_event`]).
-    pub async fn subscribe(
-        &mut self,
-        targets: Vec<pm2_protocol::Target>,
-    ) -> Result<(), ClientError> {
-        match self.request(Request::Subscribe { targets }).await? {
-            Response::Ok => Ok(()),
-            Response::Error(e) => Err(ClientError::Connection(e.message)),
-            other => Err(ClientError::Connection(format!(
-                "unexpected answer {other:?}"
-            ))),
-        }
-    }
-
-    /// The next pushed event; `None` when the daemon went away.
-    pub async fn next_event(&mut self) -> Result<Option<pm2_protocol::Event>, ClientError> {
-        match self.next_pushed().await? {
-            Some(ServerFrame::Event(event)) => Ok(Some(event)),
-            other => other.map(unexpected).transpose(),
-        }
-    }
-
-    /// Turns the connection into a stream of table changes ([`Client::next_change`]);
-    /// answers the rows as they are now.
-    pub async fn subscribe_table(&mut self) -> Result<Vec<pm2_protocol::ProcessInfo>, ClientError> {
-        match self.request(Request::SubscribeTable).await? {
-            Response::Processes(rows) => Ok(rows),
-            Response::Error(e) => Err(ClientError::Connection(e.message)),
-            other => Err(ClientError::Connection(format!(
-                "unexpected answer {other:?}"
-            ))),
-        }
-    }
-
-    /// The next pushed change of the table; `None` when the daemon went away.
-    pub async fn next_change(&mut self) -> Result<Option<pm2_protocol::TableChange>, ClientError> {
-        match self.next_pushed().await? {
-            Some(ServerFrame::Change(change)) => Ok(Some(change)),
-            other => other.map(unexpected).transpose(),
-        }
-    }
-
-    /// The next frame of a subscription; `None` when the daemon went away.
-    async fn next_pushed(&mut self) -> Result<Option<ServerFrame>, ClientError> {
-        match self.framed.next().await {
-            Some(Ok(frame)) => Ok(Some(frame)),
-            Some(Err(e)) => Err(ClientError::Connection(e.to_string())),
-            None => Ok(None),
-        }
-    }
-
-    /// Sends one request and waits for its response.
-    pub async fn request(&mut self, request: Request) -> Result<Response, ClientError> {
-        self.framed
-            .send(ClientFrame::Request(request))
-            .await
-            .map_err(|e| ClientError::Connection(e.to_string()))?;
-        match tokio::time::timeout(RESPONSE_DEADLINE, next(&mut self.framed)).await {
-            Ok(Ok(ServerFrame::Response(response))) => Ok(response),
-            Ok(Ok(other)) => Err(ClientError::Connection(format!(
-                "unexpected frame {other:?}"
-            ))),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(ClientError::Timeout(RESPONSE_DEADLINE)),
-        }
-    }
-}
-
-/// A frame of another kind than the subscription carries.
-fn unexpected<T>(frame: ServerFrame) -> Result<T, ClientError> {
-    Err(ClientError::Connection(format!(
-        "unexpected frame {frame:?}"
-    )))
-}
-
-async fn next(
-    framed: &mut Framed<UnixStream, FrameCodec<ServerFrame, ClientFrame>>,
-) -> Result<ServerFrame, ClientError> {
-    match framed.next().await {
-        Some(Ok(frame)) => Ok(frame),
-        Some(Err(e)) => Err(ClientError::Connection(e.to_string())),
-        None => Err(ClientError::Connection(
-            "the daemon closed the connection".into(),
-        )),
+        Ok(Client {
+            socket: SocketClient::handshake(stream, PROGRAM).await?,
+            spawned_daemon: true,
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use pm2_protocol::{Home, Request, Response};
 use pm2_runtime::embedded::Embedded;
 use tokio::sync::Mutex;
 
-use crate::client::Client;
+use crate::client::{self, Client};
 use crate::log;
 
 /// Idle connections kept for the next requests (each costs one socket in the daemon).
@@ -46,18 +46,18 @@ impl Backend {
     pub async fn connect(&self) -> Result<Client, String> {
         if let Some(hosted) = &self.hosted {
             self.host(hosted).await?;
-            return Client::connect(&self.home, false)
+            return client::connect(&self.home, false)
                 .await?
                 .ok_or_else(|| "the in-process tree is not answering".to_string());
         }
-        Client::connect(&self.home, true)
+        client::connect(&self.home, true)
             .await?
             .ok_or_else(|| "the PM2 daemon is not running".to_string())
     }
 
     /// A conversation only when the tree already runs (for `kill`, which must not start one).
     pub async fn connect_existing(&self) -> Result<Option<Client>, String> {
-        Client::connect(&self.home, false).await
+        client::connect(&self.home, false).await
     }
 
     /// One request, one response; the tree's refusals become `Err`. A connection that
@@ -67,7 +67,7 @@ impl Backend {
             Some(client) => client,
             None => self.connect().await?,
         };
-        let response = client.request(request).await?;
+        let response = client.request(request).await.map_err(|e| e.to_string())?;
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < POOL_SIZE {
             idle.push(client);

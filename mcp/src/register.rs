@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use pm2_protocol::ecosystem::{self, AppConfig, ResolveContext};
 use pm2_protocol::{Home, Request, Response};
 
-use crate::client::Client;
+use crate::client;
 use crate::config::{Config, Transport};
 
 /// Registers the server and returns the line to print.
@@ -37,7 +37,7 @@ pub async fn register(config: &Config, name: &str, home: &Home) -> Result<String
         cpus: 1,
     };
     let spec = ecosystem::resolve(&app, &context).map_err(|e| format!("cannot register: {e}"))?;
-    let mut client = Client::connect(home, true)
+    let mut client = client::connect(home, true)
         .await?
         .ok_or("the PM2 daemon did not start")?;
     let request = Request::Start {
@@ -45,7 +45,7 @@ pub async fn register(config: &Config, name: &str, home: &Home) -> Result<String
         force: false,
         existing: None,
     };
-    match client.request(request).await? {
+    match client.request(request).await.map_err(|e| e.to_string())? {
         Response::Processes(list) => {
             let ids: Vec<String> = list.iter().map(|p| p.pm_id.to_string()).collect();
             Ok(format!(

@@ -301,7 +301,7 @@ impl Pm2Mcp {
                 "PM2 killed: every process stopped",
                 &Killed { killed: true },
             ),
-            Err(e) => failure(e),
+            Err(e) => failure(e.to_string()),
         }
     }
 }

@@ -159,10 +159,7 @@ pub struct ProcessDetails {
 impl ProcessDetails {
     /// The details of one process; `reveal` keeps secret values.
     pub fn of(p: &ProcessInfo, reveal: bool) -> ProcessDetails {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        let now = pm2_protocol::clock::now_ms();
         let (env, redacted) = redact(&p.env, reveal);
         ProcessDetails {
             name: p.spec.name.clone(),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::procfs::Stat;
 use crate::{AppSpec, ExecMode, ProcessInfo, Status};
 
 /// The tag of our format.
@@ -106,7 +107,7 @@ impl Dump {
                 entry.stopped.push(p.pm_id);
             }
             if let Some(pid) = p.pid {
-                if let Some(start_ticks) = start_ticks(pid) {
+                if let Some(Stat { start_ticks, .. }) = Stat::read(pid) {
                     entry.running.push(RunningProcess { pid, start_ticks });
                 }
             }
@@ -172,14 +173,6 @@ pub fn backup_of(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
     name.push(".bak");
     PathBuf::from(name)
-}
-
-/// A process's start time in clock ticks since boot, from `/proc`.
-pub fn start_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command (which may hold spaces) start after the last ") ".
-    let after = stat.rsplit_once(") ")?.1;
-    after.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// Reads PM2's dump: one `pm2_env` object per process.
@@ -421,6 +414,7 @@ mod tests {
 
     #[test]
     fn start_ticks_of_this_process() {
+        let start_ticks = |pid| Stat::read(pid).map(|stat| stat.start_ticks);
         assert!(start_ticks(std::process::id()).is_some());
         assert_eq!(start_ticks(u32::MAX), None);
     }

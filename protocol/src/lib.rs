@@ -8,10 +8,13 @@
 //!  mcp ──┼──> protocol <── actors <── runtime
 //! ```
 //!
+//! - [`client`]: the client side of the control socket (connect, handshake, one response per
+//!   request, subscriptions), shared by `pm2`, `pm2-mcp` and the tests.
 //! - [`frame`]: u32 big-endian length + bincode 2 body, with a hard maximum frame size.
 //! - [`message`]: the handshake, requests, responses and events carried in frames.
 //! - [`spec`]: [`AppSpec`], an app fully resolved (absolute paths, interpreter, env), which is
 //!   what the daemon is asked to run.
+//! - [`procfs`]: the one parser of `/proc/<pid>/stat`; [`clock`]: the one `now_ms`.
 //! - [`process`]: [`ProcessInfo`], one row of the process table as frontends see it.
 //! - [`table`]: the table as pushed changes, and the mirror a frontend keeps of it.
 //! - [`logrotate`]: pm2-logrotate's keys and value forms, shared by `pm2 set` and ecosystem
@@ -23,6 +26,8 @@
 #![warn(missing_docs)]
 
 pub mod attributes;
+pub mod client;
+pub mod clock;
 pub mod cron;
 pub mod dump;
 pub mod ecosystem;
@@ -32,6 +37,7 @@ pub mod lexical;
 pub mod logrotate;
 pub mod message;
 pub mod process;
+pub mod procfs;
 pub mod spec;
 pub mod table;
 pub mod tail;

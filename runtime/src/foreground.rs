@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pm2_actors::root::{RootCmd, RootMsg};
+use pm2_protocol::procfs::Stat;
 use pm2_protocol::{AppSpec, Home, LogLine, Status};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{broadcast, Notify};
@@ -175,16 +176,10 @@ async fn reap_orphans(root: &ractor::ActorRef<RootMsg>) {
         if managed.contains(&pid) {
             continue;
         }
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        let Some(stat) = Stat::read(pid) else {
             continue;
         };
-        let Some(after) = stat.rsplit_once(") ").map(|(_, a)| a) else {
-            continue;
-        };
-        let mut fields = after.split_whitespace();
-        let state = fields.next();
-        let parent = fields.next().and_then(|p| p.parse::<u32>().ok());
-        if state == Some("Z") && parent == Some(me) {
+        if stat.is_zombie() && stat.ppid == me {
             let mut status = 0;
             // SAFETY: reaps one of our own zombie children.
             unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };

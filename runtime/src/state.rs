@@ -11,7 +11,8 @@ use std::time::Duration;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use pm2_actors::root::{RootCmd, RootMsg};
-use pm2_protocol::dump::{start_ticks, Dump};
+use pm2_protocol::dump::Dump;
+use pm2_protocol::procfs::{self, Stat};
 use pm2_protocol::ProcessInfo;
 use ractor::ActorRef;
 
@@ -85,7 +86,9 @@ pub async fn recover(root: &ActorRef<RootMsg>, path: &Path) {
         .apps
         .iter()
         .flat_map(|app| &app.running)
-        .filter(|process| start_ticks(process.pid) == Some(process.start_ticks))
+        .filter(|process| {
+            Stat::read(process.pid).map(|stat| stat.start_ticks) == Some(process.start_ticks)
+        })
         .map(|process| process.pid)
         .collect();
     // All at once: each gets its grace, the daemon waits for the slowest only.
@@ -108,15 +111,8 @@ async fn stop_orphan(pid: u32) {
     let group = Pid::from_raw(pid as i32);
     let _ = killpg(group, Signal::SIGTERM);
     let deadline = tokio::time::Instant::now() + ORPHAN_GRACE;
-    while running(pid) && tokio::time::Instant::now() < deadline {
+    while procfs::running(pid) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let _ = killpg(group, Signal::SIGKILL);
-}
-
-/// Alive and not a zombie waiting for init to reap it.
-fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| !stat.rsplit(") ").next().unwrap_or("").starts_with('Z'))
-        .unwrap_or(false)
 }

@@ -428,4 +428,4 @@ async fn act_on(
 }
 
 #[cfg(test)]
-mod test;
+mod tests;

@@ -15,7 +15,7 @@
 mod adopt;
 mod proxy;
 #[cfg(test)]
-mod test;
+mod tests;
 
 pub use adopt::take_fd;
 

@@ -295,5 +295,5 @@ fn last_byte_is_newline(path: &Path) -> bool {
 }
 
 #[cfg(test)]
-#[path = "files_test.rs"]
+#[path = "files_tests.rs"]
 mod tests;

@@ -40,9 +40,9 @@ use files::{Health, OpenFiles};
 pub use logs::{Logs, LogsArgs, LogsMsg};
 pub use policy::{PolicyError, RotationPolicy};
 
-use crate::clock::now_ms;
 use crate::registry::RegistryMsg;
 use crate::supervision::LiveRef;
+use pm2_protocol::clock::now_ms;
 
 /// Which output of the process (the wire's [`LogStream`]).
 pub type Stream = LogStream;

@@ -206,5 +206,5 @@ fn whole_disks() -> HashSet<String> {
 }
 
 #[cfg(test)]
-#[path = "host_test.rs"]
+#[path = "host_tests.rs"]
 mod tests;

@@ -23,10 +23,10 @@ use pm2_protocol::{HostVitals, Metrics, Monit, Target};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
-use crate::clock::now_ms;
 use crate::registry::{RegistryMsg, Watched};
 use crate::root::{RootCmd, RootMsg};
 use crate::supervision::LiveRef;
+use pm2_protocol::clock::now_ms;
 
 /// How often the monitor samples.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(1);

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fs;
 
 use super::files::{ProcFile, ProcFiles};
-use super::procfs::{self, ProcStat};
+use super::procfs::{self, Stat};
 
 /// Most processes a tree may have: a fork bomb must not make the Monitor's work unbounded.
 const MAX_MEMBERS: usize = 4096;
@@ -65,8 +65,8 @@ impl Walker {
 
     /// `pid` and all its descendants with their figures, `pid` first. Processes that are
     /// gone by the time they are read are left out (an empty list: `pid` itself is gone).
-    pub fn tree(&mut self, pid: u32) -> Vec<(u32, ProcStat)> {
-        let mut found: Vec<(u32, ProcStat)> = Vec::new();
+    pub fn tree(&mut self, pid: u32) -> Vec<(u32, Stat)> {
+        let mut found: Vec<(u32, Stat)> = Vec::new();
         let mut queue = vec![pid];
         while let Some(current) = queue.pop() {
             if found.len() >= MAX_MEMBERS {
@@ -88,9 +88,9 @@ impl Walker {
         found
     }
 
-    fn stat(&mut self, pid: u32) -> Option<ProcStat> {
+    fn stat(&mut self, pid: u32) -> Option<Stat> {
         let text = self.files.read(ProcFile::Stat(pid), &mut self.buf).ok()?;
-        procfs::parse_stat(text)
+        Stat::parse(text)
     }
 
     fn children(&mut self, pid: u32, count: u64) -> Vec<u32> {
@@ -178,7 +178,7 @@ mod tests {
 
     /// This test process's tree read while `child` runs, and `child`'s pid; `child` is
     /// killed and reaped.
-    fn my_tree_with(mut child: std::process::Child) -> (Vec<(u32, ProcStat)>, u32) {
+    fn my_tree_with(mut child: std::process::Child) -> (Vec<(u32, Stat)>, u32) {
         let mut walker = Walker::default();
         walker.begin_round();
         let tree = walker.tree(std::process::id());

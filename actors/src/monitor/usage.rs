@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::procfs::ProcStat;
+use super::procfs::Stat;
 
 /// The previous reading of each process, by pid and start time (a reused pid is another
 /// process, whose cpu time starts again from nothing).
@@ -28,7 +28,7 @@ impl CpuMeter {
     }
 
     /// Cpu use of `pid` since its previous reading (0 for the first one).
-    pub fn percent(&mut self, pid: u32, stat: &ProcStat, now: Instant, hz: u64) -> f32 {
+    pub fn percent(&mut self, pid: u32, stat: &Stat, now: Instant, hz: u64) -> f32 {
         let reading = Reading {
             ticks: stat.cpu_ticks,
             at: now,
@@ -63,8 +63,10 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn stat(ticks: u64, start: u64) -> ProcStat {
-        ProcStat {
+    fn stat(ticks: u64, start: u64) -> Stat {
+        Stat {
+            state: 'S',
+            ppid: 1,
             cpu_ticks: ticks,
             rss_pages: 1,
             threads: 1,

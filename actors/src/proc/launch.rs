@@ -9,8 +9,8 @@ use ractor::ActorRef;
 use super::lifecycle::{Lifecycle, Spawned};
 use super::messages::ProcMsg;
 use super::{readiness, spawn, ProcState};
-use crate::clock::now_ms;
 use crate::logsink::{LogSinkMsg, LogTarget};
+use pm2_protocol::clock::now_ms;
 
 /// Where a process's output goes and how it is written.
 pub(super) fn log_target(record: &super::store::ProcRecord) -> Arc<LogTarget> {

@@ -28,11 +28,11 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 pub use messages::{ProcMsg, SpecUpdate};
 pub use store::{LogPaths, ProcRecord, ProcStore};
 
-use crate::clock::now_ms;
 use crate::logsink::LogSinkMsg;
 use crate::registry::RegistryMsg;
 use crate::supervision::LiveRef;
 use lifecycle::Lifecycle;
+use pm2_protocol::clock::now_ms;
 use state::{Decision, Exit};
 
 /// The Proc actor (behaviour only; see [`ProcState`]).

@@ -35,7 +35,7 @@ pub fn environment(record: &ProcRecord, pm2_home: Option<&str>) -> BTreeMap<Stri
             record.counters.restart_time,
             record.counters.unstable_restarts,
         ),
-        times: (record.created_at, crate::clock::now_ms()),
+        times: (record.created_at, pm2_protocol::clock::now_ms()),
         username: &record.username,
     };
     env.extend(variables.variables());

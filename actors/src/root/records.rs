@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use pm2_protocol::AppSpec;
 
-use crate::clock::now_ms;
 use crate::proc::lifecycle::Lifecycle;
 use crate::proc::state::Counters;
 use crate::proc::{LogPaths, ProcRecord};
+use pm2_protocol::clock::now_ms;
 
 /// PM2's suffix rule: `x.log` and `x-3.log` become `x-<id>.log`; other names are kept.
 pub fn with_id(path: &Path, pm_id: u32) -> PathBuf {

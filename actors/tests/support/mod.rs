@@ -457,16 +457,13 @@ pub fn lines(path: &PathBuf) -> usize {
 
 /// The process runs and is not a zombie.
 pub fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.to_string()))
-        .is_some_and(|rest| !rest.starts_with('Z'))
+    pm2_protocol::procfs::running(pid)
 }
 
 /// True once `pid` has started a child process.
 pub fn has_children(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .is_ok_and(|children| !children.trim().is_empty())
+    std::fs::read(format!("/proc/{pid}/task/{pid}/children"))
+        .is_ok_and(|children| pm2_protocol::procfs::parse_pids(&children).next().is_some())
 }
 
 fn cmdline(pid: u32) -> Option<String> {

@@ -24,6 +24,7 @@ use crate::args::{Cli, Command, Pm2Options};
 use crate::client::{Client, ClientError};
 use crate::output::Printer;
 use crate::render::SortSpec;
+use pm2_protocol::client::ClientError as SocketError;
 
 /// What every command needs: where the daemon lives and how to print.
 pub struct Context {
@@ -165,7 +166,7 @@ async fn run_command(ctx: &Context, command: Command) -> Result<()> {
 pub async fn kill(ctx: &Context) -> Result<()> {
     let mut client = match Client::connect(&ctx.home, false).await {
         Ok(client) => client,
-        Err(ClientError::NotRunning(_)) => {
+        Err(ClientError::Socket(SocketError::NotRunning(_))) => {
             ctx.printer.info("PM2 daemon is not running");
             return Ok(());
         }
@@ -198,12 +199,7 @@ pub async fn kill(ctx: &Context) -> Result<()> {
 async fn wait_for_exit(pid: u32, home: &Home) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     // A daemon that exited but is not reaped yet is a zombie: gone for our purpose.
-    let alive = || {
-        pid != 0
-            && std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|stat| !stat.rsplit(") ").next().unwrap_or("").starts_with('Z'))
-                .unwrap_or(false)
-    };
+    let alive = || pid != 0 && pm2_protocol::procfs::running(pid);
     while (alive() || home.socket().exists()) && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }

@@ -1,6 +1,7 @@
 //! `ls`, `jlist`, `prettylist`, `describe`, `env`, `pid`, `id`, `ping`.
 
 use anyhow::Result;
+use pm2_protocol::clock::now_ms;
 use pm2_protocol::{HostVitals, ProcessInfo, Request, Response};
 
 use super::targets::{self, Word};
@@ -9,13 +10,6 @@ use crate::args::ListArgs;
 use crate::client::Client;
 use crate::output::{emit, Verbatim};
 use crate::render;
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// Prints the process table (after commands that change it, as PM2 does).
 pub async fn print_table(ctx: &Context, client: &mut Client) -> Result<()> {

@@ -26,6 +26,7 @@ use pm2_protocol::{
 use tokio::sync::{mpsc, watch};
 
 use crate::client::{Client, ClientError};
+use pm2_protocol::client::ClientError as SocketError;
 
 /// How long to wait between attempts to reach a daemon that went away.
 pub const RETRY: Duration = Duration::from_millis(500);
@@ -123,6 +124,12 @@ enum End {
 
 impl From<ClientError> for End {
     fn from(e: ClientError) -> End {
+        End::Lost(e.to_string())
+    }
+}
+
+impl From<SocketError> for End {
+    fn from(e: SocketError) -> End {
         End::Lost(e.to_string())
     }
 }

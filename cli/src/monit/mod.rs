@@ -38,6 +38,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _, Result};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
+use pm2_protocol::clock::now_ms;
 use pm2_protocol::Home;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
@@ -184,11 +185,4 @@ fn apply(update: Update, monit: &mut Monit, feed: &Feed) -> Redraw {
         Update::Acted { text, error } => monit.notify(text, error),
     }
     Redraw::Now
-}
-
-/// Milliseconds since the epoch, for uptimes.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

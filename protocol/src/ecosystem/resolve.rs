@@ -415,4 +415,5 @@ pub fn resolve(config: &AppConfig, ctx: &ResolveContext) -> Result<AppSpec, Reso
 }
 
 #[cfg(test)]
+#[path = "resolve_tests.rs"]
 mod tests;

@@ -201,5 +201,5 @@ fn host(out: &mut String, v: &HostVitals) {
 }
 
 #[cfg(test)]
-#[path = "exposition_test.rs"]
+#[path = "exposition_tests.rs"]
 mod tests;

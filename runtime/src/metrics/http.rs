@@ -160,7 +160,7 @@ async fn page(root: &ActorRef<RootMsg>) -> Result<String, String> {
     Ok(exposition::render(
         &processes,
         vitals.as_ref(),
-        pm2_actors::clock::now_ms(),
+        pm2_protocol::clock::now_ms(),
     ))
 }
 
