@@ -65,7 +65,6 @@ impl Pm2Mcp {
             targets: vec![Target::parse(process)],
             update_env: update_env.then(|| std::env::vars().collect()),
             attributes: None,
-            then_list: false,
         };
         let verb = match action {
             Action::Stop => "Stopped",

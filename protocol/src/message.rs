@@ -164,11 +164,11 @@ pub enum Request {
         /// For restart/reload: options given on the command line that change the app
         /// (`pm2 restart api --node-args=...`, PM2's `_handleAttributeUpdate`).
         attributes: Option<Box<crate::Attributes>>,
-        /// Answer with [`Response::Acted`]: the processes acted on and then every row, so
-        /// the CLI prints its lines and its table from one round trip.
-        #[serde(default)]
-        then_list: bool,
     },
+    /// Carry out a request of the process table (start, a verb, a signal, a scale...), then
+    /// answer with what it answers *and* every row ([`Response::WithTable`]): what the CLI
+    /// prints after a command that changes the table, in one round trip.
+    ThenList(Box<Request>),
     /// Send a signal (by name, `SIGUSR2`) to the processes the targets name.
     Signal {
         /// Signal name, with or without the `SIG` prefix.
@@ -353,11 +353,11 @@ pub enum Response {
     },
     /// Processes, for list-like requests and those that act on processes.
     Processes(Vec<ProcessInfo>),
-    /// Answer to [`Request::Act`] with `then_list`: the processes acted on, in id order,
-    /// and every row after the action (without environments, as `ListBrief`).
-    Acted {
-        /// The processes acted on.
-        acted: Vec<ProcessInfo>,
+    /// Answer to [`Request::ThenList`] when the request succeeded: its own answer, then
+    /// every row afterwards (without environments, as `ListBrief`) and the host's vitals.
+    WithTable {
+        /// What the request answers.
+        answer: Box<Response>,
         /// The whole table afterwards.
         table: Vec<ProcessInfo>,
         /// The host's vitals for the line under the table (`None` while sysmonit is off).

@@ -17,8 +17,14 @@ pub const TREE_DEADLINE: Duration = Duration::from_secs(3600);
 /// Who answers a request.
 #[derive(Debug)]
 pub enum Route {
-    /// The tree, with this command.
-    Tree(RootCmd),
+    /// The tree, with this command; then, when `then_list`, the table too
+    /// ([`Request::ThenList`]).
+    Tree {
+        /// The command.
+        command: RootCmd,
+        /// Answer [`Response::WithTable`].
+        then_list: bool,
+    },
     /// `pm2 kill`: the tree stops every process, then the daemon exits.
     Kill,
     /// `pm2 update`: the daemon hands over to the installed binary.
@@ -35,6 +41,18 @@ pub enum Route {
 
 /// Routes one request.
 pub fn route(request: Request) -> Route {
+    if let Request::ThenList(inner) = request {
+        return match route(*inner) {
+            Route::Tree { command, .. } => Route::Tree {
+                command,
+                then_list: true,
+            },
+            _ => Route::Answer(Response::Error(pm2_protocol::Failure::new(
+                pm2_protocol::FailureKind::Refused,
+                "only a request of the process table can be followed by the table",
+            ))),
+        };
+    }
     let command = match request {
         Request::Ping => {
             return Route::Answer(Response::Pong {
@@ -73,13 +91,11 @@ pub fn route(request: Request) -> Route {
             targets,
             update_env,
             attributes,
-            then_list,
         } => RootCmd::Act {
             action,
             targets,
             update_env,
             attributes,
-            then_list,
         },
         Request::Signal { signal, targets } => {
             match pm2_actors::proc::spawn::parse_signal(&signal) {
@@ -110,8 +126,62 @@ pub fn route(request: Request) -> Route {
         },
         Request::Vitals => RootCmd::Vitals,
         Request::Scale { name, to } => RootCmd::Scale { name, to },
+        Request::ThenList(_) => unreachable!("unwrapped above"),
     };
-    Route::Tree(command)
+    Route::Tree {
+        command,
+        then_list: false,
+    }
+}
+
+/// A request's name, for the daemon's log (never its contents: environments are large and
+/// may hold secrets).
+pub fn label(request: &Request) -> &'static str {
+    match request {
+        Request::Ping => "ping",
+        Request::Start { .. } => "start",
+        Request::Act { .. } => "act",
+        Request::ThenList(_) => "then-list",
+        Request::Signal { .. } => "signal",
+        Request::SendLine { .. } => "send-line",
+        Request::List => "list",
+        Request::ListBrief => "list-brief",
+        Request::Describe { .. } => "describe",
+        Request::Kill => "kill",
+        Request::Subscribe { .. } => "subscribe",
+        Request::SubscribeTable => "subscribe-table",
+        Request::Flush { .. } => "flush",
+        Request::ReloadLogs => "reload-logs",
+        Request::RecentLogs { .. } => "recent-logs",
+        Request::Vitals => "vitals",
+        Request::Restore { .. } => "restore",
+        Request::Update => "update",
+        Request::Scale { .. } => "scale",
+        Request::SetConf { .. } => "set-conf",
+        Request::GetConf { .. } => "get-conf",
+        Request::UnsetConf { .. } => "unset-conf",
+        Request::Watch { .. } => "watch",
+    }
+}
+
+/// Asks the tree `command` and answers as the wire says it; with `then_list`, a success
+/// comes with every row and the host's vitals ([`Response::WithTable`]).
+pub async fn answer(root: &ActorRef<RootMsg>, command: RootCmd, then_list: bool) -> Response {
+    let answer = ask(root, command, TREE_DEADLINE).await;
+    if !then_list || answer.is_err() {
+        return response(answer);
+    }
+    let table = ask(root, RootCmd::List { brief: true }, TREE_DEADLINE).await;
+    let vitals = ask(root, RootCmd::Vitals, TREE_DEADLINE).await;
+    match (table, vitals) {
+        (Ok(Reply::Processes(table)), Ok(Reply::Vitals(vitals))) => Response::WithTable {
+            answer: Box::new(response(answer)),
+            table,
+            vitals,
+        },
+        (Err(e), _) | (_, Err(e)) => Response::Error(e.into()),
+        _ => response(answer),
+    }
 }
 
 /// Asks the tree one command, waiting at most `deadline`.
@@ -144,15 +214,6 @@ pub async fn processes(
 pub fn response(answer: Result<Reply, TreeError>) -> Response {
     match answer {
         Ok(Reply::Processes(list)) => Response::Processes(list),
-        Ok(Reply::Acted {
-            acted,
-            table,
-            vitals,
-        }) => Response::Acted {
-            acted,
-            table,
-            vitals,
-        },
         Ok(Reply::Done) => Response::Ok,
         Ok(Reply::RecentLogs(logs)) => Response::RecentLogs(logs),
         Ok(Reply::Vitals(vitals)) => Response::Vitals(vitals),
@@ -168,7 +229,21 @@ mod tests {
     fn tree_requests_become_commands_and_daemon_matters_stay() {
         assert!(matches!(
             route(Request::ListBrief),
-            Route::Tree(RootCmd::List { brief: true })
+            Route::Tree {
+                command: RootCmd::List { brief: true },
+                then_list: false
+            }
+        ));
+        assert!(matches!(
+            route(Request::ThenList(Box::new(Request::Vitals))),
+            Route::Tree {
+                command: RootCmd::Vitals,
+                then_list: true
+            }
+        ));
+        assert!(matches!(
+            route(Request::ThenList(Box::new(Request::Kill))),
+            Route::Answer(Response::Error(_))
         ));
         assert!(matches!(route(Request::Kill), Route::Kill));
         assert!(matches!(route(Request::Update), Route::Update));
@@ -202,7 +277,10 @@ mod tests {
         };
         assert!(matches!(
             route(request),
-            Route::Tree(RootCmd::Signal { signal, .. }) if signal == libc_sigusr2()
+            Route::Tree {
+                command: RootCmd::Signal { signal, .. },
+                ..
+            } if signal == libc_sigusr2()
         ));
     }
 

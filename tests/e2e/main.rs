@@ -31,6 +31,7 @@ mod monitor;
 mod output;
 mod persistence;
 mod rotation;
+mod round_trips;
 mod runtime;
 mod serve;
 mod smoke;

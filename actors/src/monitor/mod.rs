@@ -197,7 +197,6 @@ impl MonitorState {
             targets: vec![Target::Id(process.pm_id)],
             update_env: None,
             attributes: None,
-            then_list: false,
         };
         let pm_id = process.pm_id;
         if self

@@ -54,8 +54,6 @@ pub enum RootCmd {
         update_env: Option<BTreeMap<String, String>>,
         /// For restart/reload: options given on the command line.
         attributes: Option<Box<Attributes>>,
-        /// Answer [`Reply::Acted`], with every row after the action.
-        then_list: bool,
     },
     /// Deliver a signal (its number) to the processes the targets name.
     Signal {
@@ -112,15 +110,6 @@ pub enum RootCmd {
 pub enum Reply {
     /// The processes listed or acted on, in id order.
     Processes(Vec<ProcessInfo>),
-    /// The processes acted on, then every row (without environments) after the action.
-    Acted {
-        /// The processes acted on, in id order.
-        acted: Vec<ProcessInfo>,
-        /// The table afterwards.
-        table: Vec<ProcessInfo>,
-        /// The host's latest vitals, `None` while `pm2:sysmonit` is off.
-        vitals: Option<HostVitals>,
-    },
     /// Done, nothing to report.
     Done,
     /// The last lines of log files.
@@ -133,7 +122,7 @@ impl Reply {
     /// The processes of a [`Reply::Processes`], else none.
     pub fn into_processes(self) -> Vec<ProcessInfo> {
         match self {
-            Reply::Processes(list) | Reply::Acted { acted: list, .. } => list,
+            Reply::Processes(list) => list,
             _ => Vec::new(),
         }
     }

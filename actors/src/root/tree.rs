@@ -100,23 +100,13 @@ impl Tree {
                 targets,
                 update_env,
                 attributes,
-                then_list,
             } => {
                 let update = SpecUpdate {
                     spec: None,
                     base_env: update_env,
                     attributes,
                 };
-                let acted = self.act(action, targets, update).await?;
-                if !then_list {
-                    return Ok(acted);
-                }
-                let table = self.list(true).await?;
-                Ok(Reply::Acted {
-                    acted: acted.into_processes(),
-                    table,
-                    vitals: self.vitals(),
-                })
+                self.act(action, targets, update).await
             }
             RootCmd::StopAll => {
                 self.act(Action::Stop, vec![Target::All], SpecUpdate::default())

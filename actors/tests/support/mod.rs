@@ -319,7 +319,6 @@ async fn stop(root: &ActorRef<RootMsg>, name: &str) -> Vec<ProcessInfo> {
         targets: vec![Target::Name(name.into())],
         update_env: None,
         attributes: None,
-        then_list: false,
     };
     ractor::call_t!(root, RootMsg::Command, 60_000, command)
         .expect("root answers")

@@ -1,11 +1,11 @@
 //! `stop`, `restart`, `reload`, `delete`, `reset`, `sendSignal`.
 
 use anyhow::Result;
-use pm2_protocol::{Action, FailureKind, ProcessInfo, Request, Response, Target, WatchChange};
+use pm2_protocol::{Action, ProcessInfo, Request, Target, WatchChange};
 
 use super::start::caller_env;
 use super::targets::{self, Word};
-use super::{ask, processes, show, Context};
+use super::{ask, ask_listing, is_not_found, processes, show, Context, Table};
 use crate::args::TargetArgs;
 use crate::client::Client;
 
@@ -64,10 +64,7 @@ pub async fn act(ctx: &Context, action: Action, args: TargetArgs) -> Result<()> 
         }
     }
     if action != Action::Reload {
-        match table {
-            Some((rows, vitals)) => show::print_rows(ctx, &rows, vitals.as_ref()),
-            None => show::print_table(ctx, &mut client).await?,
-        }
+        show::print_carried(ctx, &mut client, table).await?;
     }
     if options.attach && action != Action::Delete {
         let acted = targets::lookup(&mut client, targets::flatten(&words)).await?;
@@ -85,9 +82,6 @@ struct Verb {
     then_list: bool,
 }
 
-/// The table a verb's answer carried, with the host's vitals.
-type Table = (Vec<ProcessInfo>, Option<pm2_protocol::HostVitals>);
-
 /// One target word: PM2's `_operate` (`Applying action ...`, a `✓` per process), in one
 /// round trip: the daemon resolves the word, acts, and answers with what was acted on (and
 /// the table, when asked and still current).
@@ -104,20 +98,12 @@ async fn operate(
         targets: vec![target.clone()],
         update_env: verb.update_env,
         attributes: verb.attributes,
-        then_list: verb.then_list,
     };
-    let (acted, mut table) = match client.request(request).await? {
-        Response::Error(failure) if failure.kind == FailureKind::NotFound => {
-            return Err(targets::nothing_found(text, target))
-        }
-        Response::Error(failure) => return Err(failure.into()),
-        Response::Acted {
-            acted,
-            table,
-            vitals,
-        } => (acted, Some((table, vitals))),
-        other => (processes(other)?, None),
+    let (answer, mut table) = match ask_listing(client, request, verb.then_list).await {
+        Err(e) if is_not_found(&e) => return Err(targets::nothing_found(text, target)),
+        answered => answered?,
     };
+    let acted = processes(answer)?;
     if acted.is_empty() {
         return Err(targets::nothing_found(text, target));
     }
@@ -159,7 +145,6 @@ async fn file_apps(
             targets: ids,
             update_env: None,
             attributes: None,
-            then_list: false,
         };
         for p in processes(ask(client, request).await?)? {
             print_done(ctx, action, &p);
@@ -207,43 +192,39 @@ pub async fn scale(ctx: &Context, name: String, number: String) -> Result<()> {
         anyhow::bail!("invalid number of processes {number:?}: expected N, +N or -N");
     };
     let mut client = ctx.client().await?;
-    let before = processes(
-        ask(
-            &mut client,
-            Request::Describe {
-                targets: vec![pm2_protocol::Target::Name(name.clone())],
-                allow_empty: true,
-            },
-        )
-        .await?,
-    )?
-    .iter()
-    .filter(|p| p.spec.name == name)
-    .count() as u32;
-    let after = to.from(before);
-    ask(
-        &mut client,
-        Request::Scale {
-            name: name.clone(),
-            to,
-        },
-    )
-    .await?;
-    match after.cmp(&before) {
-        std::cmp::Ordering::Greater => ctx.printer.info("Scaling up application"),
-        std::cmp::Ordering::Less => ctx.printer.info("Scaling down application"),
-        std::cmp::Ordering::Equal => ctx
+    let request = Request::Scale {
+        name: name.clone(),
+        to,
+    };
+    let (answer, table) = ask_listing(&mut client, request, true).await?;
+    let changed = processes(answer)?;
+    // One round trip: the processes added or removed, and the table after. Added ones are
+    // in it, removed ones are not.
+    let after = table
+        .as_ref()
+        .map(|(rows, _)| rows.iter().filter(|p| p.spec.name == name).count())
+        .unwrap_or_default();
+    let grew = table.as_ref().is_some_and(|(rows, _)| {
+        changed
+            .iter()
+            .all(|c| rows.iter().any(|r| r.pm_id == c.pm_id))
+    });
+    match (changed.is_empty(), grew) {
+        (true, _) => ctx
             .printer
             .info(format!("{name} already has {after} processes")),
+        (false, true) => ctx.printer.info("Scaling up application"),
+        (false, false) => ctx.printer.info("Scaling down application"),
     }
-    show::print_table(ctx, &mut client).await
+    show::print_carried(ctx, &mut client, table).await
 }
 
 /// `pm2 sendSignal <signal> <targets...>`: PM2's two lines for each word, then the table.
 pub async fn signal(ctx: &Context, signal: String, words: Vec<String>) -> Result<()> {
     let words = targets::read(&words, None)?;
     let mut client = ctx.client().await?;
-    for word in &words {
+    let mut table = None;
+    for (index, word) in words.iter().enumerate() {
         let (kind, text) = match word {
             Word::Target {
                 text,
@@ -258,10 +239,11 @@ pub async fn signal(ctx: &Context, signal: String, words: Vec<String>) -> Result
             signal: signal.clone(),
             targets: word.targets(),
         };
-        ask(&mut client, request).await?;
+        let last = index + 1 == words.len();
+        table = ask_listing(&mut client, request, last).await?.1;
         ctx.printer.text(format!(
             "successfully sent signal {signal} to process {kind} {text}"
         ));
     }
-    show::print_table(ctx, &mut client).await
+    show::print_carried(ctx, &mut client, table).await
 }

@@ -67,6 +67,38 @@ pub async fn ask(client: &mut Client, request: Request) -> Result<Response> {
     }
 }
 
+/// The table a command's answer carried ([`Request::ThenList`]), with the host's vitals.
+pub type Table = (Vec<ProcessInfo>, Option<pm2_protocol::HostVitals>);
+
+/// Sends `request`, asking for the table in the same answer when `then_list` (the CLI
+/// prints it after a command that changes it): the request's own answer, and the table
+/// when it came. An error answer is the command's error (a [`pm2_protocol::Failure`]).
+pub async fn ask_listing(
+    client: &mut Client,
+    request: Request,
+    then_list: bool,
+) -> Result<(Response, Option<Table>)> {
+    let request = match then_list {
+        true => Request::ThenList(Box::new(request)),
+        false => request,
+    };
+    match ask(client, request).await? {
+        Response::WithTable {
+            answer,
+            table,
+            vitals,
+        } => Ok((*answer, Some((table, vitals)))),
+        other => Ok((other, None)),
+    }
+}
+
+/// True when `error` is the daemon saying a target names no process.
+pub fn is_not_found(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<pm2_protocol::Failure>()
+        .is_some_and(|f| f.kind == pm2_protocol::FailureKind::NotFound)
+}
+
 /// Expects a process list.
 pub fn processes(response: Response) -> Result<Vec<ProcessInfo>> {
     match response {

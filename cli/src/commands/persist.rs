@@ -66,8 +66,9 @@ pub async fn resurrect(ctx: &Context) -> Result<()> {
         "Restoring processes located in {}",
         ctx.home.dump_file().display()
     ));
-    ask(&mut client, Request::Restore { apps: dump.apps }).await?;
-    show::print_table(ctx, &mut client).await
+    let restore = Request::Restore { apps: dump.apps };
+    let (_, table) = super::ask_listing(&mut client, restore, true).await?;
+    show::print_carried(ctx, &mut client, table).await
 }
 
 /// A dump with no app (what `cleardump` writes).

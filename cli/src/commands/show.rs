@@ -24,16 +24,24 @@ pub async fn print_table(ctx: &Context, client: &mut Client) -> Result<()> {
     Ok(())
 }
 
-/// Prints the table a verb's answer carried (`Response::Acted`): the same text as
-/// [`print_table`], without asking the daemon again.
-pub fn print_rows(ctx: &Context, rows: &[ProcessInfo], vitals: Option<&HostVitals>) {
+/// Prints the table a command's answer carried ([`super::ask_listing`]), the same text as
+/// [`print_table`] without asking the daemon again; asks when none came.
+pub async fn print_carried(
+    ctx: &Context,
+    client: &mut Client,
+    table: Option<super::Table>,
+) -> Result<()> {
+    let Some((rows, vitals)) = table else {
+        return print_table(ctx, client).await;
+    };
     if ctx.printer.silent {
-        return;
+        return Ok(());
     }
-    let text = render_listing(ctx, rows, vitals, crate::terminal::columns());
+    let text = render_listing(ctx, &rows, vitals.as_ref(), crate::terminal::columns());
     if !text.is_empty() {
         emit(&text);
     }
+    Ok(())
 }
 
 /// What `pm2 ls` prints, for a terminal `columns` wide (`None`: not a terminal): the table,

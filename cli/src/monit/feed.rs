@@ -276,7 +276,6 @@ async fn act(home: Home, action: Action, pm_id: u32, name: String, tx: mpsc::Sen
         targets: vec![Target::Id(pm_id)],
         update_env: None,
         attributes: None,
-        then_list: false,
     };
     let answer = match Client::connect(&home, false).await {
         Ok(mut client) => client.request(request).await.map_err(|e| e.to_string()),

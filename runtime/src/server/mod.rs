@@ -124,6 +124,9 @@ async fn connection(stream: UnixStream, served: Served) {
                 return;
             }
         };
+        // One line per request at debug level (`RUST_LOG=pm2::requests=debug`): what a
+        // command costs in round trips can be read from pm2.log.
+        tracing::debug!(target: "pm2::requests", "request {}", crate::route::label(&request));
         match route(request) {
             Route::FollowLogs(targets) => return follow(framed, &root, &targets).await,
             Route::FollowTable => return table::follow(framed, &root).await,
@@ -164,21 +167,17 @@ async fn connection(stream: UnixStream, served: Served) {
                     return;
                 }
             }
-            Route::Tree(command) => {
+            Route::Tree { command, then_list } => {
                 let flush_all =
                     matches!(&command, RootCmd::Flush { targets } if targets.is_empty());
-                let answer = ask(&root, command, TREE_DEADLINE).await;
-                if flush_all && answer.is_ok() {
+                let answer = crate::route::answer(&root, command, then_list).await;
+                if flush_all && !matches!(answer, Response::Error(_)) {
                     // `pm2 flush` without a name empties the daemon's own log too, as PM2 does.
                     if let Err(e) = daemon_log.truncate() {
                         tracing::warn!("cannot flush pm2.log: {e}");
                     }
                 }
-                if framed
-                    .send(ServerFrame::Response(response(answer)))
-                    .await
-                    .is_err()
-                {
+                if framed.send(ServerFrame::Response(answer)).await.is_err() {
                     return;
                 }
             }

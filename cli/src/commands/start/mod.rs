@@ -59,7 +59,11 @@ pub async fn start(ctx: &Context, mut args: StartArgs, mode: Mode) -> Result<()>
     warn_node_internals(ctx);
     let mut client = ctx.client().await?;
     let mut acted = Vec::new();
-    for target in &args.targets {
+    // The table the last start's answer carried: printed without asking again.
+    let mut table = None;
+    for (index, target) in args.targets.iter().enumerate() {
+        table = None;
+        let last = index + 1 == args.targets.len();
         let path = Path::new(target);
         if ecosystem::is_ecosystem_file(path) {
             acted.extend(ecosystem(ctx, &mut client, target, mode).await?);
@@ -80,7 +84,6 @@ pub async fn start(ctx: &Context, mut args: StartArgs, mode: Mode) -> Result<()>
                     targets: vec![named],
                     update_env: ctx.options.update_env.then(caller_env),
                     attributes: attributes(&ctx.options, &args.args)?,
-                    then_list: false,
                 };
                 let restarted = processes(ask(&mut client, request).await?)?;
                 super::ready::wait_until_ready(&mut client, &restarted).await?;
@@ -97,9 +100,11 @@ pub async fn start(ctx: &Context, mut args: StartArgs, mode: Mode) -> Result<()>
         if ctx.options.write {
             write_configuration(ctx, target, &spec)?;
         }
-        acted.extend(script(ctx, &mut client, spec, mode).await?);
+        let (started, carried) = script(ctx, &mut client, spec, mode, last).await?;
+        acted.extend(started);
+        table = carried;
     }
-    show::print_table(ctx, &mut client).await?;
+    show::print_carried(ctx, &mut client, table).await?;
     if ctx.options.attach {
         super::logs::attach_after(ctx, &acted).await?;
     }
@@ -108,12 +113,14 @@ pub async fn start(ctx: &Context, mut args: StartArgs, mode: Mode) -> Result<()>
 
 /// Starts one script: `Starting <path> in fork_mode (1 instance)` and `Done.`, or, when the
 /// daemon restarted the stopped app of that name and script instead, PM2's lines for that.
+/// With `then_list`, the answer carries the table too (when it is still current).
 async fn script(
     ctx: &Context,
     client: &mut Client,
     spec: AppSpec,
     mode: Mode,
-) -> Result<Vec<ProcessInfo>> {
+    then_list: bool,
+) -> Result<(Vec<ProcessInfo>, Option<super::Table>)> {
     let name = spec.name.clone();
     let before = same_name(client, std::slice::from_ref(&name)).await?;
     let starting = starting_line(&spec);
@@ -122,8 +129,11 @@ async fn script(
         force: ctx.options.force,
         existing: (mode != Mode::Start).then(|| mode.on_existing()),
     };
-    let after = processes(ask(client, request).await?)?;
-    super::ready::wait_until_ready(client, &after).await?;
+    let (answer, mut table) = super::ask_listing(client, request, then_list).await?;
+    let after = processes(answer)?;
+    if super::ready::wait_until_ready(client, &after).await? {
+        table = None; // taken while they were still launching
+    }
     let restarted = !after.is_empty()
         && after
             .iter()
@@ -131,7 +141,7 @@ async fn script(
     if !restarted {
         ctx.printer.info(starting);
         ctx.printer.info("Done.");
-        return Ok(after);
+        return Ok((after, table));
     }
     let action = match mode {
         Mode::Start => Action::Restart,
@@ -147,7 +157,7 @@ async fn script(
         ctx.printer.info(targets::done(p));
     }
     ctx.printer.info("Process successfully started");
-    Ok(after)
+    Ok((after, table))
 }
 
 /// Starts an ecosystem file's apps (`start`, `startOrRestart`, `startOrReload`, and
