@@ -36,9 +36,9 @@ pub enum AppMsg {
     RestartAll(RpcReplyPort<ActReply>),
     /// Turn watching of the app on, off or over; answers every process's row.
     Watch(pm2_protocol::WatchChange, RpcReplyPort<ActReply>),
-    /// The specs may have changed (a restart with new settings): bring the Watch and Cron
-    /// children in line.
-    Reconcile,
+    /// The rows the Procs answered after a verb (a restart may bring new settings): the
+    /// App remembers them and brings its Watch and Cron children in line.
+    Refresh(Vec<ProcessInfo>),
     /// Describe the running processes for a successor daemon, their pipes kept open
     /// across `exec` (`pm2 update`).
     Export(RpcReplyPort<Vec<pm2_protocol::dump::HandedProcess>>),

@@ -6,10 +6,10 @@
 
 mod messages;
 mod triggers;
+mod verbs;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use futures::future::join_all;
 use pm2_protocol::message::Action;
@@ -21,12 +21,9 @@ pub use messages::{no_update, ActReply, AppMsg};
 use crate::balancer::{Balancer, Sockets};
 use crate::error::{TreeError, TreeResult};
 use crate::logsink::LogSinkMsg;
-use crate::proc::{Proc, ProcArgs, ProcMsg, ProcStore, SpecUpdate};
+use crate::proc::{Proc, ProcArgs, ProcMsg, ProcStore};
 use crate::registry::RegistryMsg;
 use crate::supervision::{ChildSpec, Intensity, LiveRef, Strategy, Supervisor};
-
-/// Longest a caller waits for one process to act (beyond its own kill_timeout).
-const ACT_MARGIN: Duration = Duration::from_secs(10);
 
 /// Longest a Watch or Cron waits for the restart of every process of its app: far above
 /// any sane sum of `kill_timeout`s, so only a stuck App makes it give up.
@@ -34,7 +31,7 @@ pub const RESTART_ALL_WAIT_MS: u64 = 600_000;
 
 /// Longest the end of a delete waits for the App to forget its processes (each stop is
 /// bounded by the supervisor's own child stop timeout).
-const REMOVE_WAIT_MS: u64 = 120_000;
+pub(super) const REMOVE_WAIT_MS: u64 = 120_000;
 
 /// One process of the app: its durable record and its actor's current incarnation.
 #[derive(Clone)]
@@ -87,6 +84,9 @@ pub struct AppState {
     args: AppArgs,
     supervisor: Supervisor,
     triggers: triggers::Triggers,
+    /// The last row each Proc answered: what the App knows of its processes, learnt by
+    /// message only (it never reads a Proc's record).
+    rows: BTreeMap<u32, ProcessInfo>,
 }
 
 impl Actor for App {
@@ -103,6 +103,7 @@ impl Actor for App {
             supervisor: Supervisor::new(args.strategy, Intensity::default()),
             args,
             triggers: Default::default(),
+            rows: BTreeMap::new(),
         };
         if let Some((sockets, Handover::Proxy)) = state.args.sockets.clone() {
             let spec = ChildSpec {
@@ -129,7 +130,8 @@ impl Actor for App {
             .map(|(id, e)| (*id, e.clone()))
             .collect();
         for (pm_id, entry) in existing {
-            state.start_proc(&myself, pm_id, entry).await?;
+            state.start_proc(&myself, pm_id, entry.clone()).await?;
+            state.learn(pm_id, &entry).await;
         }
         state.reconcile(&myself).await;
         Ok(state)
@@ -152,7 +154,9 @@ impl Actor for App {
                     };
                     state.args.store.procs().insert(pm_id, entry.clone());
                     state.start_proc(&myself, pm_id, entry.clone()).await?;
-                    infos.push(entry.store.lock().info());
+                    if let Some(row) = state.learn(pm_id, &entry).await {
+                        infos.push(row);
+                    }
                 }
                 let _ = reply.send(infos);
                 state.reconcile(&myself).await;
@@ -179,7 +183,10 @@ impl Actor for App {
                 state.act(&myself, Action::Restart, ids, no_update(), reply)
             }
             AppMsg::Watch(change, reply) => state.change_watch(&myself, change, reply).await,
-            AppMsg::Reconcile => state.reconcile(&myself).await,
+            AppMsg::Refresh(rows) => {
+                state.remember(rows);
+                state.reconcile(&myself).await
+            }
             AppMsg::Signal(signal, ids, reply) => {
                 state.each(ids, reply, move |port| ProcMsg::Signal(signal, port))
             }
@@ -191,6 +198,7 @@ impl Actor for App {
                 for pm_id in ids {
                     state.supervisor.remove_child(&pm_id.to_string()).await;
                     state.args.store.procs().remove(&pm_id);
+                    state.rows.remove(&pm_id);
                     state.args.registry.cast(RegistryMsg::Remove(pm_id));
                 }
                 let _ = reply.send(());
@@ -229,6 +237,32 @@ impl Actor for App {
 }
 
 impl AppState {
+    /// Asks a Proc that was just started for its row (its pre_start has run: it answers at
+    /// once) and remembers it.
+    async fn learn(&mut self, pm_id: u32, entry: &ProcEntry) -> Option<ProcessInfo> {
+        let actor = entry.live.get()?;
+        match ractor::call_t!(actor, ProcMsg::Info, 5000) {
+            Ok(row) => {
+                self.rows.insert(pm_id, row.clone());
+                Some(row)
+            }
+            Err(e) => {
+                tracing::warn!(pm_id, "a new process did not answer: {e}");
+                None
+            }
+        }
+    }
+
+    /// Remembers rows the Procs answered (those of processes still here).
+    fn remember(&mut self, rows: Vec<ProcessInfo>) {
+        let here = self.args.store.procs();
+        for row in rows {
+            if here.contains_key(&row.pm_id) {
+                self.rows.insert(row.pm_id, row);
+            }
+        }
+    }
+
     async fn start_proc(
         &mut self,
         myself: &ActorRef<AppMsg>,
@@ -287,11 +321,16 @@ impl AppState {
     where
         F: Fn(RpcReplyPort<TreeResult<ProcessInfo>>) -> ProcMsg + Clone + Send + Sync + 'static,
     {
-        let calls = self.entries(&ids).into_iter().map(move |(pm_id, entry)| {
+        let procs: Vec<(u32, LiveRef<ProcMsg>)> = {
+            let here = self.args.store.procs();
+            ids.iter()
+                .filter_map(|id| here.get(id).map(|e| (*id, e.live.clone())))
+                .collect()
+        };
+        let calls = procs.into_iter().map(move |(pm_id, live)| {
             let message = message.clone();
             async move {
-                let actor = entry
-                    .live
+                let actor = live
                     .get()
                     .ok_or_else(|| TreeError::restarting(format!("process {pm_id}")))?;
                 ractor::call_t!(actor, message, 5000)
@@ -303,127 +342,6 @@ impl AppState {
         tokio::spawn(async move {
             let _ = reply.send(join_all(calls).await);
         });
-    }
-
-    fn entries(&self, ids: &[u32]) -> Vec<(u32, ProcEntry)> {
-        let procs = self.args.store.procs();
-        ids.iter()
-            .filter_map(|id| procs.get(id).map(|e| (*id, e.clone())))
-            .collect()
-    }
-
-    fn act(
-        &self,
-        myself: &ActorRef<AppMsg>,
-        action: Action,
-        ids: Vec<u32>,
-        update: SpecUpdate,
-        reply: RpcReplyPort<ActReply>,
-    ) {
-        let entries = self.entries(&ids);
-        let myself = myself.clone();
-        let proxy = match &self.args.sockets {
-            Some((sockets, Handover::Proxy)) => Some(sockets.clone()),
-            _ => None,
-        };
-        // A verb waits for stops and readiness: in a task so the App keeps supervising; every
-        // call in it has a deadline (the processes' own timeouts plus a margin).
-        tokio::spawn(async move {
-            let results = if action == Action::Reload {
-                // One instance at a time, so the others keep serving. Behind the proxy an
-                // instance is first taken out of rotation and drained.
-                let mut results = Vec::with_capacity(entries.len());
-                for (pm_id, entry) in entries {
-                    let instance = entry.store.lock().instance;
-                    if let Some(sockets) = &proxy {
-                        drain(sockets, instance, &entry).await;
-                    }
-                    let listen_timeout = entry.store.lock().spec.listen_timeout_ms;
-                    results.push(act_on(pm_id, entry, action, update.clone()).await);
-                    if let Some(sockets) = &proxy {
-                        // Ready behind the proxy means its port accepts.
-                        wait_listening(sockets, instance, listen_timeout).await;
-                        sockets.resume(instance);
-                    }
-                }
-                results
-            } else {
-                let calls = entries.into_iter().map(|(pm_id, entry)| {
-                    let update = update.clone();
-                    async move { act_on(pm_id, entry, action, update).await }
-                });
-                join_all(calls).await
-            };
-            if action == Action::Delete {
-                let gone: Vec<u32> = results
-                    .iter()
-                    .filter_map(|r| r.as_ref().ok().map(|info| info.pm_id))
-                    .collect();
-                let _ = ractor::call_t!(myself, AppMsg::Remove, REMOVE_WAIT_MS, gone);
-            }
-            // A restart may have brought new settings (watch, cron_restart).
-            let _ = myself.cast(AppMsg::Reconcile);
-            let _ = reply.send(results);
-        });
-    }
-}
-
-/// Takes a proxied instance out of rotation and waits (at most its `kill_timeout`) until
-/// the connections the proxy has open to it are done.
-async fn drain(sockets: &Sockets, instance: u32, entry: &ProcEntry) {
-    sockets.pause(instance);
-    let grace = Duration::from_millis(entry.store.lock().spec.kill_timeout_ms);
-    let deadline = tokio::time::Instant::now() + grace;
-    while sockets.active(instance) > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// Waits (at most `timeout_ms`) until a proxied instance accepts connections.
-async fn wait_listening(sockets: &Sockets, instance: u32, timeout_ms: u64) {
-    let Some(port) = sockets.backend(instance) else {
-        return;
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
-    while tokio::time::Instant::now() < deadline {
-        if let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            if !crate::balancer::is_self_connection(&stream) {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-async fn act_on(
-    pm_id: u32,
-    entry: ProcEntry,
-    action: Action,
-    update: SpecUpdate,
-) -> TreeResult<ProcessInfo> {
-    let actor = entry
-        .live
-        .get()
-        .ok_or_else(|| TreeError::restarting(format!("process {pm_id}")))?;
-    let (kill_timeout, listen_timeout) = {
-        let record = entry.store.lock();
-        (record.spec.kill_timeout_ms, record.spec.listen_timeout_ms)
-    };
-    let timeout_ms =
-        (Duration::from_millis(kill_timeout + listen_timeout) + ACT_MARGIN).as_millis() as u64;
-    let failed =
-        |e: ractor::RactorErr<ProcMsg>| TreeError::no_answer(format!("process {pm_id}"), e);
-    match action {
-        Action::Stop | Action::Delete => {
-            ractor::call_t!(actor, ProcMsg::Stop, timeout_ms).map_err(failed)
-        }
-        Action::Restart => {
-            ractor::call_t!(actor, ProcMsg::Restart, timeout_ms, update).map_err(failed)
-        }
-        Action::Reload => {
-            ractor::call_t!(actor, ProcMsg::Reload, timeout_ms, update).map_err(failed)?
-        }
-        Action::Reset => ractor::call_t!(actor, ProcMsg::Reset, timeout_ms).map_err(failed),
     }
 }
 

@@ -80,26 +80,21 @@ impl AppState {
         let on = match change {
             WatchChange::Enable => true,
             WatchChange::Disable => false,
-            WatchChange::Toggle => {
-                let mut any = false;
-                for actor in &actors {
-                    if let Ok(info) = ractor::call_t!(actor, ProcMsg::Info, 5000) {
-                        any |= info.spec.watch.enabled;
-                    }
-                }
-                !any
-            }
+            WatchChange::Toggle => !self.rows.values().any(|row| row.spec.watch.enabled),
         };
         for actor in &actors {
-            if let Err(e) = ractor::call_t!(actor, ProcMsg::SetWatch, 5000, on) {
-                tracing::warn!("cannot change watching of a process: {e}");
+            match ractor::call_t!(actor, ProcMsg::SetWatch, 5000, on) {
+                Ok(row) => {
+                    self.rows.insert(row.pm_id, row);
+                }
+                Err(e) => tracing::warn!("cannot change watching of a process: {e}"),
             }
         }
         on
     }
 
-    /// [`AppMsg::Watch`]: changes watching, then answers every process's row once each
-    /// Proc has published it (a Proc publishes its row after every message).
+    /// [`AppMsg::Watch`]: changes watching, then answers every process's row as its Proc
+    /// answered the change.
     pub(super) async fn change_watch(
         &mut self,
         myself: &ActorRef<AppMsg>,
@@ -108,25 +103,17 @@ impl AppState {
     ) {
         self.set_watch(change).await;
         self.reconcile(myself).await;
-        let actors: Vec<_> = self
-            .args
-            .store
-            .procs()
-            .iter()
-            .map(|(pm_id, entry)| (*pm_id, entry.live.get()))
+        let ids: Vec<u32> = self.args.store.procs().keys().copied().collect();
+        let rows = ids
+            .into_iter()
+            .map(|pm_id| {
+                self.rows
+                    .get(&pm_id)
+                    .cloned()
+                    .ok_or_else(|| TreeError::restarting(format!("process {pm_id}")))
+            })
             .collect();
-        // Answers from a task once each Proc has (5 s each), so the App keeps supervising.
-        tokio::spawn(async move {
-            let mut rows = Vec::with_capacity(actors.len());
-            for (pm_id, actor) in actors {
-                rows.push(match actor {
-                    Some(actor) => ractor::call_t!(actor, ProcMsg::Info, 5000)
-                        .map_err(|e| TreeError::no_answer(format!("process {pm_id}"), e)),
-                    None => Err(TreeError::restarting(format!("process {pm_id}"))),
-                });
-            }
-            let _ = reply.send(rows);
-        });
+        let _ = reply.send(rows);
     }
 
     /// Every process id of the app, for a restart of all of them.
@@ -134,24 +121,23 @@ impl AppState {
         self.args.store.procs().keys().copied().collect()
     }
 
+    /// The Watch and Cron the app's processes ask for (the first one's spec: an app's
+    /// processes share one), from the rows the Procs answered.
     fn wanted(&self) -> (Option<WatchPlan>, Option<String>) {
-        let procs = self.args.store.procs();
-        let Some(first) = procs.values().next() else {
+        let Some(first) = self.rows.values().next() else {
             return (None, None);
         };
-        let spec = first.store.lock().spec.clone();
+        let spec = &first.spec;
         let watch = spec.watch.enabled.then(|| {
             let mut own_files: Vec<PathBuf> = Vec::new();
-            for entry in procs.values() {
-                let record = entry.store.lock();
-                let logs = &record.logs;
+            for row in self.rows.values() {
                 own_files.extend(
-                    [&logs.out, &logs.err, &logs.combined]
+                    [&row.out_log, &row.err_log, &row.combined_log]
                         .into_iter()
                         .flatten()
                         .cloned(),
                 );
-                own_files.push(record.pid_file.clone());
+                own_files.push(row.pid_file.clone());
             }
             own_files.sort();
             own_files.dedup();
@@ -200,11 +186,10 @@ impl AppState {
     }
 
     fn name(&self) -> String {
-        let procs = self.args.store.procs();
-        procs
+        self.rows
             .values()
             .next()
-            .map(|e| e.store.lock().spec.name.clone())
+            .map(|row| row.spec.name.clone())
             .unwrap_or_default()
     }
 }
