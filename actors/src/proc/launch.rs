@@ -68,9 +68,9 @@ impl ProcState {
             inherited.extend(channels.raw_fds());
             env.extend(channels.env.clone());
         }
-        match spawn::start(&record.spec, &env, &inherited) {
+        match store.host().start(&record.spec, &env, &inherited) {
             Ok((child, stdin)) => {
-                let pid = child.id().unwrap_or(0);
+                let pid = child.pid;
                 record.life = Lifecycle::Running {
                     process: Spawned { pid, generation },
                     launching: record.spec.wait_ready,
@@ -99,7 +99,13 @@ impl ProcState {
                 let target = log_target(&record);
                 drop(record);
                 self.args.sink.cast(LogSinkMsg::Open(target.clone()));
-                spawn::watch(child, generation, target, &store, self.args.sink.clone());
+                let wiring = super::host::Wiring {
+                    generation,
+                    target,
+                    store: &store,
+                    sink: self.args.sink.clone(),
+                };
+                store.host().watch(child, wiring);
             }
             Err(e) => {
                 let message = format!("cannot start {}: {e}", record.spec.exec_path.display());

@@ -4,6 +4,7 @@
 //! [`spawn`]; what must outlive an incarnation is in its [`store::ProcStore`].
 
 pub mod handover;
+pub mod host;
 mod launch;
 pub mod lifecycle;
 pub mod messages;
@@ -292,7 +293,7 @@ impl ProcState {
             _ => {
                 let signal = spawn::parse_signal(&spec.kill_signal)
                     .unwrap_or(nix::sys::signal::Signal::SIGINT as i32);
-                spawn::kill(pid, signal, spec.treekill);
+                self.args.store.host().kill(pid, signal, spec.treekill);
             }
         }
         let grace = Duration::from_millis(spec.kill_timeout_ms);
@@ -432,7 +433,8 @@ impl ProcState {
             .map(|old| old.process);
         if let Some(pid) = stopping.or(retiring).map(|p| p.pid) {
             tracing::warn!(name = %record.spec.name, pm_id = record.pm_id, pid, "kill_timeout passed: SIGKILL");
-            spawn::kill(pid, nix::sys::signal::Signal::SIGKILL as i32, true);
+            let sigkill = nix::sys::signal::Signal::SIGKILL as i32;
+            self.args.store.host().kill(pid, sigkill, true);
         }
     }
 
@@ -440,7 +442,7 @@ impl ProcState {
         let record = self.args.store.lock();
         match record.life.process() {
             Some(process) => {
-                spawn::kill(process.pid, signal, false);
+                self.args.store.host().kill(process.pid, signal, false);
                 Ok(record.info())
             }
             None => Err(crate::error::TreeError::refused(format!(
@@ -450,3 +452,6 @@ impl ProcState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

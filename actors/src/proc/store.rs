@@ -11,14 +11,14 @@
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use pm2_protocol::{AppSpec, Monit, ProcessInfo};
 use ractor::ActorRef;
 
+use super::host::Host;
 use super::lifecycle::{Lifecycle, Retiring};
 use super::messages::ProcMsg;
-use super::spawn;
 use super::state::Counters;
 
 /// An exit the actor has not handled yet.
@@ -122,18 +122,31 @@ impl ProcRecord {
     }
 }
 
-/// A [`ProcRecord`] behind a lock, shared by the actor's incarnations and its waiter task.
+/// A [`ProcRecord`] behind a lock, shared by the actor's incarnations and its waiter task,
+/// with the host its processes run on.
 #[derive(Debug)]
 pub struct ProcStore {
     record: Mutex<ProcRecord>,
+    host: Arc<dyn Host>,
 }
 
 impl ProcStore {
-    /// A store for a new process.
+    /// A store for a new process, run by the operating system.
     pub fn new(record: ProcRecord) -> Self {
+        Self::with_host(record, super::host::os())
+    }
+
+    /// A store whose processes `host` runs (a test double in unit tests).
+    pub fn with_host(record: ProcRecord, host: Arc<dyn Host>) -> Self {
         Self {
             record: Mutex::new(record),
+            host,
         }
+    }
+
+    /// What starts and signals this record's processes.
+    pub fn host(&self) -> &Arc<dyn Host> {
+        &self.host
     }
 
     /// Locks the record. A poisoned lock still yields the data: a panic elsewhere must not
@@ -154,7 +167,7 @@ impl Drop for ProcStore {
                 pid,
                 "process record dropped while running: killing its group"
             );
-            spawn::kill(pid, libc_sigkill(), true);
+            self.host.kill(pid, libc_sigkill(), true);
         }
     }
 }
