@@ -292,15 +292,18 @@ impl AppState {
         Ok(())
     }
 
-    /// Asks every Proc for its running process, answering from a task once all have.
-    fn export(&self, reply: RpcReplyPort<Vec<pm2_protocol::dump::HandedProcess>>) {
-        let actors: Vec<_> = self
-            .args
-            .store
-            .procs()
+    /// The running incarnation of each of its Procs.
+    fn proc_actors(&self) -> Vec<ActorRef<ProcMsg>> {
+        let procs = self.args.store.procs();
+        procs
             .values()
             .filter_map(|entry| entry.live.get())
-            .collect();
+            .collect()
+    }
+
+    /// Asks every Proc for its running process, answering from a task once all have.
+    fn export(&self, reply: RpcReplyPort<Vec<pm2_protocol::dump::HandedProcess>>) {
+        let actors = self.proc_actors();
         // Answers the caller (Root's export, itself bounded) once each Proc has, each
         // within its own deadline; holds nothing the App needs.
         tokio::spawn(async move {

@@ -70,13 +70,7 @@ impl AppState {
     /// Turns watching on, off or over for every process of the app (each Proc writes its
     /// own spec); true when it is on.
     pub(super) async fn set_watch(&mut self, change: WatchChange) -> bool {
-        let actors: Vec<_> = self
-            .args
-            .store
-            .procs()
-            .values()
-            .filter_map(|entry| entry.live.get())
-            .collect();
+        let actors = self.proc_actors();
         let on = match change {
             WatchChange::Enable => true,
             WatchChange::Disable => false,

@@ -288,19 +288,31 @@ fn cluster(dir: &std::path::Path) -> AppSpec {
     spec
 }
 
-#[tokio::test]
-async fn a_reload_stops_the_old_process_once_the_new_one_is_ready() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = FakeHost::obedient();
-    let (proc, store) = proc_with(&cluster(dir.path()), &host).await;
-    let old = info(&proc).await.pid.unwrap();
+/// What a reload's caller gets.
+type ReloadAnswer = Result<crate::error::TreeResult<ProcessInfo>, ractor::RactorErr<ProcMsg>>;
+
+/// Starts a reload of `proc` in a task; answers it and the row once the new process runs.
+async fn reload(
+    proc: &ActorRef<ProcMsg>,
+    old: u32,
+) -> (tokio::task::JoinHandle<ReloadAnswer>, ProcessInfo) {
     let reloading = {
         let proc = proc.clone();
         tokio::spawn(
             async move { ractor::call_t!(proc, ProcMsg::Reload, 5000, SpecUpdate::default()) },
         )
     };
-    let new = row_until(&proc, "the new process", |r| r.pid != Some(old)).await;
+    let new = row_until(proc, "the new process", |r| r.pid != Some(old)).await;
+    (reloading, new)
+}
+
+#[tokio::test]
+async fn a_reload_stops_the_old_process_once_the_new_one_is_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = FakeHost::obedient();
+    let (proc, store) = proc_with(&cluster(dir.path()), &host).await;
+    let old = info(&proc).await.pid.unwrap();
+    let (reloading, new) = reload(&proc, old).await;
     assert!(
         host.signals().is_empty(),
         "the old one serves until the new one is ready"
@@ -330,13 +342,7 @@ async fn a_reload_whose_new_process_dies_keeps_the_old_one() {
     let host = FakeHost::obedient();
     let (proc, store) = proc_with(&cluster(dir.path()), &host).await;
     let old = info(&proc).await.pid.unwrap();
-    let reloading = {
-        let proc = proc.clone();
-        tokio::spawn(
-            async move { ractor::call_t!(proc, ProcMsg::Reload, 5000, SpecUpdate::default()) },
-        )
-    };
-    let new = row_until(&proc, "the new process", |r| r.pid != Some(old)).await;
+    let (reloading, new) = reload(&proc, old).await;
     host.exit(new.pid.unwrap(), Some(1), None);
     let failed = reloading.await.unwrap().unwrap();
     assert!(failed.is_err(), "{failed:?}");
