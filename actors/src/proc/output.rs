@@ -27,6 +27,9 @@ const CHUNK: usize = 64 * 1024;
 /// wait in the daemon; beyond that the pump stops reading and the app's pipe fills.
 pub const MAX_IN_FLIGHT: usize = 8;
 
+/// Longest a pump waits for its sink to be restarted before it drops what it read.
+const SINK_RESTART_WAIT: Duration = Duration::from_secs(5);
+
 /// Most bytes of one unfinished line held back before they are passed on anyway.
 const MAX_PENDING: usize = 4 * 1024 * 1024;
 
@@ -93,6 +96,13 @@ impl Forwarder {
                 // An error means the sink is gone (restarting): nothing to wait for.
                 let _ = done.await;
             }
+        }
+        // Between a sink's death and its restart there is no sink: wait for the new one
+        // (the pipe fills meanwhile, the app is slowed, nothing read is dropped), for a
+        // while: a sink that never comes back (its app removed) does not hold the pump.
+        let deadline = tokio::time::Instant::now() + SINK_RESTART_WAIT;
+        while self.sink.get().is_none() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let (written, done) = oneshot::channel();
         self.sink.cast(LogSinkMsg::Write {
