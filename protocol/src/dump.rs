@@ -142,7 +142,30 @@ impl Dump {
         if path.exists() {
             std::fs::rename(path, backup_of(path)).map_err(io)?;
         }
-        std::fs::rename(&temp, path).map_err(io)
+        std::fs::rename(&temp, path).map_err(io)?;
+        // The renames are durable only once the folder is: a power loss right after must
+        // leave the new file or the old one, never neither.
+        if let Some(folder) = path.parent() {
+            std::fs::File::open(folder)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the dump at `path`, or, when it is missing, torn or not a dump (a power loss
+    /// mid-write, a full disk), the previous good one kept beside it ([`backup_of`]).
+    /// Answers which file was read.
+    pub fn read_or_backup(path: &Path) -> Result<(Dump, PathBuf), DumpError> {
+        match Dump::read(path) {
+            Ok(dump) => Ok((dump, path.to_path_buf())),
+            Err(error) => {
+                let backup = backup_of(path);
+                Dump::read(&backup)
+                    .map(|dump| (dump, backup))
+                    .map_err(|_| error)
+            }
+        }
     }
 
     /// Reads a dump in our format or PM2's.

@@ -13,6 +13,8 @@ pub struct Stat {
     pub state: char,
     /// The parent's pid (field 4).
     pub ppid: u32,
+    /// The process group (field 5): an app we start leads its own.
+    pub pgrp: u32,
     /// User plus system CPU time (fields 14 and 15), in clock ticks.
     pub cpu_ticks: u64,
     /// Threads (field 20; each may have children of its own).
@@ -33,7 +35,8 @@ impl Stat {
         let mut fields = rest.split_ascii_whitespace();
         let state = fields.next()?.chars().next()?;
         let ppid = fields.next()?.parse::<u32>().ok()?;
-        let mut at = 5;
+        let pgrp = fields.next()?.parse::<u32>().ok()?;
+        let mut at = 6;
         let mut field = |n: usize| {
             let word = fields.nth(n - at)?;
             at = n + 1;
@@ -46,6 +49,7 @@ impl Stat {
         Some(Stat {
             state,
             ppid,
+            pgrp,
             cpu_ticks: utime.checked_add(stime)?,
             threads,
             start_ticks,
@@ -91,6 +95,7 @@ mod tests {
             Stat {
                 state: 'S',
                 ppid: 1,
+                pgrp: 4242,
                 cpu_ticks: 32,
                 threads: 3,
                 start_ticks: 987654,

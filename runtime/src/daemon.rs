@@ -18,6 +18,7 @@ use crate::conf::ConfStore;
 use crate::daemon_log::DaemonLog;
 use crate::handover;
 use crate::host::Host;
+use crate::recovery;
 use crate::settings;
 use crate::state;
 use pm2_actors::logsink::RotationPolicy;
@@ -146,16 +147,21 @@ async fn run(home: Home) -> anyhow::Result<()> {
         Some(path) => handover::adopt(&root, &path).await,
         None => false,
     };
-    if !adopted && home.state_file().exists() {
-        state::recover(&root, &home.state_file()).await;
+    if !adopted {
+        recovery::recover(&root, &home.root, &home.state_file()).await;
     }
-    let kept = tokio::spawn(state::keep(root.clone(), home.state_file()));
+    let state_file = state::StateFile::new(home.state_file());
+    let kept = tokio::spawn(state::keep(root.clone(), state_file.clone()));
 
     let shutdown = Arc::new(Notify::new());
     let handing_over = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    let served = host.serve(shutdown.clone(), Some(handing_over.clone()))?;
+    let served = host.serve(
+        shutdown.clone(),
+        Some(handing_over.clone()),
+        Some(state_file.clone()),
+    )?;
     let mut root_handle = host.root_handle;
     let by_signal = tokio::select! {
         _ = shutdown.notified() => false,

@@ -36,7 +36,7 @@ impl Embedded {
         let home = host.home.clone();
         let root = host.root.clone();
         let shutdown = Arc::new(Notify::new());
-        let served = host.serve(shutdown.clone(), None)?;
+        let served = host.serve(shutdown.clone(), None, None)?;
         let stopped = Arc::new(AtomicBool::new(false));
         let root_handle = host.root_handle;
         tracing::info!(pid = std::process::id(), "tree hosted in process");

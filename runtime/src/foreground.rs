@@ -60,7 +60,7 @@ async fn host(
     let mut lines =
         ractor::call_t!(root, RootMsg::SubscribeLogs, 30_000).context("tree not answering")?;
     let shutdown = Arc::new(Notify::new());
-    let served = host.serve(shutdown.clone(), None)?;
+    let served = host.serve(shutdown.clone(), None, None)?;
     let start = RootCmd::Start {
         apps: options.apps,
         force: true,

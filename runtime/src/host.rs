@@ -80,10 +80,13 @@ impl Host {
 
     /// Starts answering the socket. `handing_over` is set when a client asked for `pm2
     /// update` (only the daemon can re-execute; without it the request is refused).
+    /// Serves the socket. `state`: the daemon's state file, written before each command
+    /// that changes the process list is answered (`None` where nothing outlives the host).
     pub fn serve(
         &mut self,
         shutdown: Arc<Notify>,
         handing_over: Option<Arc<AtomicBool>>,
+        state: Option<Arc<crate::state::StateFile>>,
     ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         let listener = self
             .listener
@@ -103,6 +106,7 @@ impl Host {
                 daemon_log: self.daemon_log.clone(),
                 handover_file: self.home.handover_file(),
                 handing_over,
+                state,
             },
         )))
     }

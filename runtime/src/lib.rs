@@ -23,6 +23,7 @@ pub mod foreground;
 mod handover;
 mod host;
 mod metrics;
+mod recovery;
 pub mod route;
 mod server;
 mod settings;

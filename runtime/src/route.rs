@@ -10,6 +10,8 @@ use pm2_actors::root::{Reply, RootCmd, RootMsg};
 use pm2_protocol::{Request, Response, Target};
 use ractor::ActorRef;
 
+use crate::state::StateFile;
+
 /// Longest a frontend waits for the tree: stops wait for each app's `kill_timeout`, reloads
 /// for its `listen_timeout` too (the tree's own calls have tighter, per-process deadlines).
 pub const TREE_DEADLINE: Duration = Duration::from_secs(3600);
@@ -166,8 +168,27 @@ pub fn label(request: &Request) -> &'static str {
 
 /// Asks the tree `command` and answers as the wire says it; with `then_list`, a success
 /// comes with every row and the host's vitals ([`Response::WithTable`]).
-pub async fn answer(root: &ActorRef<RootMsg>, command: RootCmd, then_list: bool) -> Response {
+///
+/// A command that changes the process list is written to the state file before the
+/// answer (write-ahead of the reply): what a client heard "done" survives the daemon's
+/// SIGKILL the next instant. If it cannot be written, the answer says so.
+pub async fn answer(
+    root: &ActorRef<RootMsg>,
+    command: RootCmd,
+    then_list: bool,
+    state: Option<&StateFile>,
+) -> Response {
+    let changes_the_list = changes_the_list(&command);
     let answer = ask(root, command, TREE_DEADLINE).await;
+    if let (true, Some(state)) = (changes_the_list, state) {
+        if let Err(e) = state.write_now(root).await {
+            tracing::error!("cannot write the state file: {e}");
+            return Response::error(format!(
+                "done, but the process list cannot be saved ({e}): a daemon crash now \
+                 would forget this change"
+            ));
+        }
+    }
     if !then_list || answer.is_err() {
         return response(answer);
     }
@@ -208,6 +229,18 @@ pub async fn processes(
     ask(root, command, deadline)
         .await
         .map(Reply::into_processes)
+}
+
+/// True for the commands whose effect the state file must hold before they are answered.
+fn changes_the_list(command: &RootCmd) -> bool {
+    matches!(
+        command,
+        RootCmd::Start { .. }
+            | RootCmd::Restore { .. }
+            | RootCmd::Act { .. }
+            | RootCmd::Scale { .. }
+            | RootCmd::Watch { .. }
+    )
 }
 
 /// A tree's answer as the wire says it.

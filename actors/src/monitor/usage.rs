@@ -67,6 +67,7 @@ mod tests {
         Stat {
             state: 'S',
             ppid: 1,
+            pgrp: 1,
             cpu_ticks: ticks,
             rss_pages: 1,
             threads: 1,

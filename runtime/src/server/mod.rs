@@ -46,6 +46,9 @@ pub struct Served {
     /// Set once a hand-over was written: the daemon re-executes instead of stopping apps.
     /// `None` where re-executing is not possible (`pm2-runtime`).
     pub handing_over: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The daemon's state file: a command that changes the process list is written there
+    /// before it is answered. `None` where nothing outlives the host.
+    pub state: Option<Arc<crate::state::StateFile>>,
 }
 
 /// Accepts connections until `shutdown` is notified.
@@ -81,6 +84,7 @@ async fn connection(stream: UnixStream, served: Served) {
         settings,
         handover_file,
         handing_over,
+        state,
     } = served;
     let mut framed = Framed::new(stream, FrameCodec::<ClientFrame, ServerFrame>::new());
     let hello = match framed.next().await {
@@ -170,7 +174,8 @@ async fn connection(stream: UnixStream, served: Served) {
             Route::Tree { command, then_list } => {
                 let flush_all =
                     matches!(&command, RootCmd::Flush { targets } if targets.is_empty());
-                let answer = crate::route::answer(&root, command, then_list).await;
+                let answer =
+                    crate::route::answer(&root, command, then_list, state.as_deref()).await;
                 if flush_all && !matches!(answer, Response::Error(_)) {
                     // `pm2 flush` without a name empties the daemon's own log too, as PM2 does.
                     if let Err(e) = daemon_log.truncate() {

@@ -2,6 +2,7 @@
 //! `.bak` fallback, dumps written by PM2 itself, recovery after the daemon is SIGKILLed,
 //! `pm2 update`, and graceful stops on `pm2 kill` and SIGTERM.
 
+mod crash;
 mod graceful;
 mod pm2_dumps;
 mod recovery;
