@@ -11,6 +11,7 @@
 mod common;
 
 mod bun;
+mod chaos;
 mod cluster;
 mod cluster_udp;
 mod commands;

@@ -318,6 +318,18 @@ pub fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// The live (not zombie) processes with `needle` as one of their arguments.
+pub fn processes_running(needle: &str) -> Vec<i32> {
+    let mut pids: Vec<i32> = std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| alive(pid) && cmdline(pid).iter().any(|a| a == needle))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
 /// The argv of a process (empty once it is gone).
 pub fn cmdline(pid: i32) -> Vec<String> {
     std::fs::read(format!("/proc/{pid}/cmdline"))

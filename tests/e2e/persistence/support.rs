@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::common::{alive, cmdline, read, Pm2};
+use super::common::{read, Pm2};
 
 /// The line `pm2.log` has when a daemon finds that its predecessor died.
 pub const RECOVERED: &str = "the previous daemon died: recovering its apps";
@@ -158,17 +158,7 @@ pub fn truncate_in_the_middle(path: &Path) {
     std::fs::write(path, &bytes[..bytes.len() / 2]).expect("write file");
 }
 
-/// The live (not zombie) processes with `needle` as one of their arguments.
-pub fn processes_running(needle: &str) -> Vec<i32> {
-    let mut pids: Vec<i32> = std::fs::read_dir("/proc")
-        .expect("read /proc")
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| alive(pid) && cmdline(pid).iter().any(|a| a == needle))
-        .collect();
-    pids.sort_unstable();
-    pids
-}
+pub use super::common::processes_running;
 
 pub fn proc_environ(pid: i32) -> BTreeMap<String, String> {
     std::fs::read(format!("/proc/{pid}/environ"))
