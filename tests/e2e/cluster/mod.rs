@@ -11,5 +11,6 @@ mod readiness;
 mod reload;
 mod scale;
 mod support;
+mod wrk;
 
 use crate::common;
