@@ -120,9 +120,17 @@ async fn wait_for_exit(pid: u32) -> (Option<i32>, Option<i32>) {
             let _ = ready.readable().await;
         }
     }
-    let mut status = 0;
-    // SAFETY: reaps our own child; `status` is a valid out-pointer.
-    let reaped = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+    // Without a pidfd (an old kernel) waitpid blocks until the exit: on a thread of its
+    // own, never on a runtime worker. With one, the child is a zombie now: it returns at once.
+    let reap = move || {
+        let mut status = 0;
+        // SAFETY: reaps our own child; `status` is a valid out-pointer.
+        let reaped = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+        (reaped, status)
+    };
+    let Ok((reaped, status)) = tokio::task::spawn_blocking(reap).await else {
+        return (None, None);
+    };
     if reaped != pid as libc::pid_t {
         return (None, None);
     }

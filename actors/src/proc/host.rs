@@ -67,8 +67,13 @@ impl Host for OsHost {
         inherited: &[RawFd],
     ) -> std::io::Result<(Child, OwnedFd)> {
         let (handle, stdin) = spawn::start(spec, env, inherited)?;
+        // A child with no id has already been reaped: record no process rather than pid 0
+        // (which a signal would read as the daemon's own group).
+        let pid = handle
+            .id()
+            .ok_or_else(|| std::io::Error::other("the process ended before its id was read"))?;
         let child = Child {
-            pid: handle.id().unwrap_or(0),
+            pid,
             handle: Some(handle),
         };
         Ok((child, stdin))

@@ -63,6 +63,12 @@ pub fn start(
     env: &BTreeMap<String, String>,
     inherited: &[RawFd],
 ) -> std::io::Result<(Child, OwnedFd)> {
+    if inherited.len() > MAX_INHERITED {
+        return Err(std::io::Error::other(format!(
+            "{} descriptors to pass, at most {MAX_INHERITED}",
+            inherited.len()
+        )));
+    }
     let (stdin_read, stdin_write) = super::stdin::pipe()?;
     let mut argv: Vec<std::ffi::OsString> = Vec::new();
     match &spec.interpreter {
@@ -113,19 +119,27 @@ pub fn start(
     Ok((command.spawn()?, stdin_write))
 }
 
+/// Most descriptors a process inherits (sockets and readiness channels): the child copies
+/// them through a fixed array, as nothing may allocate between fork and exec.
+pub const MAX_INHERITED: usize = 64;
+
 /// Moves `fds` to 3, 4, ... in the child (through high numbers first, so no source is
-/// overwritten before it is copied); the copies lose close-on-exec, the rest keep it.
+/// overwritten before it is copied); the copies lose close-on-exec, the rest keep it. Runs
+/// between fork and exec: no allocation, no lock, only fcntl and dup2 (async-signal-safe).
 fn place_fds(fds: &[RawFd]) -> std::io::Result<()> {
-    let mut high = Vec::with_capacity(fds.len());
-    for &fd in fds {
+    let mut high = [-1 as RawFd; MAX_INHERITED];
+    if fds.len() > MAX_INHERITED {
+        return Err(std::io::Error::from_raw_os_error(libc::EMFILE));
+    }
+    for (slot, &fd) in high.iter_mut().zip(fds) {
         // SAFETY: plain fcntl on a descriptor we own in the forked child.
         let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 1000) };
         if copy < 0 {
             return Err(std::io::Error::last_os_error());
         }
-        high.push(copy);
+        *slot = copy;
     }
-    for (i, fd) in high.into_iter().enumerate() {
+    for (i, &fd) in high[..fds.len()].iter().enumerate() {
         // SAFETY: dup2 onto the systemd numbering; the target is ours to replace.
         if unsafe { libc::dup2(fd, FIRST_FD + i as RawFd) } < 0 {
             return Err(std::io::Error::last_os_error());
@@ -198,6 +212,9 @@ pub fn report_exit(
 /// Sends `signal` to the process group (or only the pid without treekill). Errors are
 /// ignored: the process may be gone already.
 pub fn kill(pid: u32, signal: i32, group: bool) {
+    if !signallable(pid) {
+        return;
+    }
     let Ok(signal) = Signal::try_from(signal) else {
         return;
     };
@@ -206,6 +223,12 @@ pub fn kill(pid: u32, signal: i32, group: bool) {
         return;
     }
     let _ = nix_kill(pid, signal);
+}
+
+/// False for what the kernel would not read as one process: 0 means "my own process group"
+/// and a negative pid a group or "every process", so a pid not known is never signalled.
+fn signallable(pid: u32) -> bool {
+    pid != 0 && pid <= i32::MAX as u32
 }
 
 /// Reads a signal name (`SIGINT`, `INT`, `sigterm`) or number.
@@ -225,6 +248,16 @@ pub fn parse_signal(name: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_pid_is_never_signalled() {
+        assert!(
+            !signallable(0),
+            "killpg(0) would signal the daemon's own group"
+        );
+        assert!(!signallable(u32::MAX), "it would be -1: every process");
+        assert!(signallable(1234));
+    }
 
     #[test]
     fn signal_names_as_users_write_them() {

@@ -61,7 +61,11 @@ pub async fn serve(listener: UnixListener, served: Served) {
                     let served = served.clone();
                     tokio::spawn(async move { connection(stream, served).await });
                 }
-                Err(e) => tracing::warn!("accept failed: {e}"),
+                Err(e) => {
+                    // Out of descriptors (EMFILE) lasts a while: back off, do not spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
             },
             _ = shutdown.notified() => return,
         }
