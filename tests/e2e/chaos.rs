@@ -2,7 +2,7 @@
 //! generator (`CHAOS_SEED`, `CHAOS_ROUNDS` to run it longer), each followed by the
 //! invariants: every app that should run runs, each instance exactly once, under the ids the
 //! list shows; nothing the model does not expect runs (no orphan, no double start); no zombie
-//! under the daemon; the daemon answers.
+//! under the daemon; the state file parses; the daemon answers.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -151,6 +151,10 @@ fn check(pm2: &Pm2, model: &Model, after: &str) {
         }
         if list.len() != model.apps.values().map(|(_, n)| n).sum::<usize>() {
             problems.push(format!("{} rows in all", list.len()));
+        }
+        let state = pm2.home().join("state.pm2");
+        if state.exists() && pm2_protocol::dump::Dump::read(&state).is_err() {
+            problems.push("state.pm2 does not parse".to_string());
         }
         if let Some(daemon) = pm2.daemon_pid() {
             let zombies = zombies_of(daemon);

@@ -34,6 +34,7 @@ mod persistence;
 mod rotation;
 mod round_trips;
 mod runtime;
+mod security;
 mod serve;
 mod smoke;
 mod start;
