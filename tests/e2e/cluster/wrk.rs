@@ -160,6 +160,33 @@ fn reload_under_wrk_directly_and_through_nginx_fails_no_request() {
     );
 }
 
+/// deploy/examples/graceful_server.py, the Python example of what a zero-downtime reload
+/// asks of a server in any language.
+const GRACEFUL_PY: &str = include_str!("../../../deploy/examples/graceful_server.py");
+
+#[test]
+fn the_python_example_reloads_under_wrk_without_a_failure() {
+    if !tools_or_skip() {
+        return;
+    }
+    let pm2 = Pm2::new();
+    let port = free_port();
+    pm2.write("graceful_server.py", GRACEFUL_PY, false);
+    pm2.write(
+        "ecosystem.toml",
+        &format!(
+            "[[apps]]\nname = \"web\"\nscript = \"graceful_server.py\"\n\
+             exec_mode = \"cluster\"\ninstances = 2\nport = {port}\nwait_ready = true\n"
+        ),
+        false,
+    );
+    pm2.run(&["start", "ecosystem.toml"]).ok();
+    online_processes(&pm2, "web", 2);
+    let report = wrk_through_two_reloads(&pm2, port);
+    assert!(report.requests > 100, "{}", report.text);
+    assert!(report.failures.is_empty(), "{}", report.text);
+}
+
 #[test]
 fn wrk_reports_are_read_as_written() {
     let clean = "Running 6s test @ http://127.0.0.1:1/\n  582103 requests in 8.01s, 72.16MB read\n";
