@@ -93,8 +93,18 @@ impl Client {
 
     /// Sends one request and waits for its response, at most [`RESPONSE_DEADLINE`].
     pub async fn request(&mut self, request: Request) -> Result<Response, ClientError> {
+        self.send(ClientFrame::Request(request)).await
+    }
+
+    /// Sends a request of the process table and waits for its answer with the table
+    /// ([`ClientFrame::ThenList`]).
+    pub async fn request_then_list(&mut self, request: Request) -> Result<Response, ClientError> {
+        self.send(ClientFrame::ThenList(request)).await
+    }
+
+    async fn send(&mut self, frame: ClientFrame) -> Result<Response, ClientError> {
         self.framed
-            .send(ClientFrame::Request(request))
+            .send(frame)
             .await
             .map_err(|e| ClientError::Connection(e.to_string()))?;
         match tokio::time::timeout(RESPONSE_DEADLINE, next(&mut self.framed)).await {

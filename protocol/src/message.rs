@@ -47,6 +47,11 @@ pub enum ClientFrame {
     Hello(Hello),
     /// One request, answered by one [`ServerFrame::Response`].
     Request(Request),
+    /// One request of the process table (start, a verb, a signal, a scale...), answered by
+    /// one [`Response::WithTable`]: its own answer *and* every row, what the CLI prints after
+    /// a command that changes the table, in one round trip. A frame kind rather than a
+    /// request holding a request: no request nests another, so no frame can nest deeply.
+    ThenList(Request),
 }
 
 /// Frames the daemon sends.
@@ -165,10 +170,6 @@ pub enum Request {
         /// (`pm2 restart api --node-args=...`, PM2's `_handleAttributeUpdate`).
         attributes: Option<Box<crate::Attributes>>,
     },
-    /// Carry out a request of the process table (start, a verb, a signal, a scale...), then
-    /// answer with what it answers *and* every row ([`Response::WithTable`]): what the CLI
-    /// prints after a command that changes the table, in one round trip.
-    ThenList(Box<Request>),
     /// Send a signal (by name, `SIGUSR2`) to the processes the targets name.
     Signal {
         /// Signal name, with or without the `SIG` prefix.
@@ -353,7 +354,7 @@ pub enum Response {
     },
     /// Processes, for list-like requests and those that act on processes.
     Processes(Vec<ProcessInfo>),
-    /// Answer to [`Request::ThenList`] when the request succeeded: its own answer, then
+    /// Answer to [`ClientFrame::ThenList`] when the request succeeded: its own answer, then
     /// every row afterwards (without environments, as `ListBrief`) and the host's vitals.
     WithTable {
         /// What the request answers.

@@ -55,10 +55,10 @@ fn valid_frames() -> Vec<Vec<u8>> {
             update_env: Some(BTreeMap::from([("A".into(), "1".into())])),
             attributes: None,
         },
-        Request::ThenList(Box::new(Request::Scale {
+        Request::Scale {
             name: "app".into(),
             to: ScaleTo::By(-1),
-        })),
+        },
         Request::Signal {
             signal: "SIGUSR2".into(),
             targets: targets.clone(),
@@ -261,4 +261,16 @@ fn malformed_json_files_never_panic_and_name_their_line() {
     let mut dice = Dice(seed());
     let count = env_count("FUZZ_FILES", 1500) / 50;
     fuzz_file("ecosystem.json", JSON, count, &mut dice);
+}
+
+#[test]
+fn no_request_nests_another_so_no_frame_nests_deeply() {
+    // A frame that repeats a variant tag a million times decodes to an error at once
+    // (a request holding a request would recurse once per tag and overflow the stack).
+    let ping = encode_body(&ClientFrame::Request(Request::Ping)).expect("encode");
+    let mut body = ping[..1].to_vec();
+    body.extend(std::iter::repeat_n(ping[1], 1_000_000));
+    let then_list = encode_body(&ClientFrame::ThenList(Request::List)).expect("encode");
+    body.extend_from_slice(&then_list);
+    assert!(decode_body::<ClientFrame>(&body).is_err());
 }

@@ -20,7 +20,7 @@ pub const TREE_DEADLINE: Duration = Duration::from_secs(3600);
 #[derive(Debug)]
 pub enum Route {
     /// The tree, with this command; then, when `then_list`, the table too
-    /// ([`Request::ThenList`]).
+    /// ([`pm2_protocol::ClientFrame::ThenList`]).
     Tree {
         /// The command.
         command: RootCmd,
@@ -41,20 +41,20 @@ pub enum Route {
     Answer(Response),
 }
 
-/// Routes one request.
-pub fn route(request: Request) -> Route {
-    if let Request::ThenList(inner) = request {
-        return match route(*inner) {
-            Route::Tree { command, .. } => Route::Tree {
-                command,
-                then_list: true,
-            },
-            _ => Route::Answer(Response::Error(pm2_protocol::Failure::new(
-                pm2_protocol::FailureKind::Refused,
-                "only a request of the process table can be followed by the table",
-            ))),
-        };
+/// Routes one request; `then_list`: it came as a `ThenList` frame, to be answered with the
+/// table too (only a request of the tree can be).
+pub fn route(request: Request, then_list: bool) -> Route {
+    match route_one(request) {
+        Route::Tree { command, .. } => Route::Tree { command, then_list },
+        _ if then_list => Route::Answer(Response::Error(pm2_protocol::Failure::new(
+            pm2_protocol::FailureKind::Refused,
+            "only a request of the process table can be followed by the table",
+        ))),
+        route => route,
     }
+}
+
+fn route_one(request: Request) -> Route {
     let command = match request {
         Request::Ping => {
             return Route::Answer(Response::Pong {
@@ -128,7 +128,6 @@ pub fn route(request: Request) -> Route {
         },
         Request::Vitals => RootCmd::Vitals,
         Request::Scale { name, to } => RootCmd::Scale { name, to },
-        Request::ThenList(_) => unreachable!("unwrapped above"),
     };
     Route::Tree {
         command,
@@ -143,7 +142,6 @@ pub fn label(request: &Request) -> &'static str {
         Request::Ping => "ping",
         Request::Start { .. } => "start",
         Request::Act { .. } => "act",
-        Request::ThenList(_) => "then-list",
         Request::Signal { .. } => "signal",
         Request::SendLine { .. } => "send-line",
         Request::List => "list",
@@ -261,32 +259,35 @@ mod tests {
     #[test]
     fn tree_requests_become_commands_and_daemon_matters_stay() {
         assert!(matches!(
-            route(Request::ListBrief),
+            route(Request::ListBrief, false),
             Route::Tree {
                 command: RootCmd::List { brief: true },
                 then_list: false
             }
         ));
         assert!(matches!(
-            route(Request::ThenList(Box::new(Request::Vitals))),
+            route(Request::Vitals, true),
             Route::Tree {
                 command: RootCmd::Vitals,
                 then_list: true
             }
         ));
         assert!(matches!(
-            route(Request::ThenList(Box::new(Request::Kill))),
+            route(Request::Kill, true),
             Route::Answer(Response::Error(_))
         ));
-        assert!(matches!(route(Request::Kill), Route::Kill));
-        assert!(matches!(route(Request::Update), Route::Update));
-        assert!(matches!(route(Request::SubscribeTable), Route::FollowTable));
+        assert!(matches!(route(Request::Kill, false), Route::Kill));
+        assert!(matches!(route(Request::Update, false), Route::Update));
         assert!(matches!(
-            route(Request::GetConf { key: None }),
+            route(Request::SubscribeTable, false),
+            Route::FollowTable
+        ));
+        assert!(matches!(
+            route(Request::GetConf { key: None }, false),
             Route::Settings(_)
         ));
         assert!(matches!(
-            route(Request::Ping),
+            route(Request::Ping, false),
             Route::Answer(Response::Pong { .. })
         ));
     }
@@ -297,7 +298,7 @@ mod tests {
             signal: "SIGNOPE".into(),
             targets: vec![Target::All],
         };
-        match route(request) {
+        match route(request, false) {
             Route::Answer(Response::Error(e)) => {
                 assert_eq!(e.kind, pm2_protocol::FailureKind::Refused);
                 assert!(e.message.contains("SIGNOPE"), "{e}")
@@ -309,7 +310,7 @@ mod tests {
             targets: vec![Target::All],
         };
         assert!(matches!(
-            route(request),
+            route(request, false),
             Route::Tree {
                 command: RootCmd::Signal { signal, .. },
                 ..

@@ -37,18 +37,18 @@ fn each_verb_is_one_round_trip_with_its_table() {
     let script = script.to_str().expect("utf-8 path");
     assert_eq!(
         requests_of(&pm2, &["start", script, "--name", "a"]),
-        ["describe", "then-list"],
+        ["describe", "start then list"],
         "start: is an app of that name running, then the start with the table"
     );
     for verb in ["restart", "stop", "reset"] {
-        assert_eq!(requests_of(&pm2, &[verb, "a"]), ["then-list"], "{verb}");
+        assert_eq!(requests_of(&pm2, &[verb, "a"]), ["act then list"], "{verb}");
     }
-    assert_eq!(requests_of(&pm2, &["scale", "a", "2"]), ["then-list"]);
+    assert_eq!(requests_of(&pm2, &["scale", "a", "2"]), ["scale then list"]);
     assert_eq!(
         requests_of(&pm2, &["sendSignal", "SIGCONT", "a"]),
-        ["then-list"]
+        ["signal then list"]
     );
-    assert_eq!(requests_of(&pm2, &["delete", "a"]), ["then-list"]);
+    assert_eq!(requests_of(&pm2, &["delete", "a"]), ["act then list"]);
     // A name that is not there: still one request, and PM2's line.
     let before = requests(&pm2).len();
     let run = pm2.run(&["stop", "nope"]);
@@ -62,5 +62,5 @@ fn each_verb_is_one_round_trip_with_its_table() {
     wait_until("the ping in pm2.log", || {
         requests(&pm2).last().map(String::as_str) == Some("ping")
     });
-    assert_eq!(requests(&pm2)[before..], ["then-list", "ping"]);
+    assert_eq!(requests(&pm2)[before..], ["act then list", "ping"]);
 }

@@ -67,7 +67,8 @@ pub async fn ask(client: &mut Client, request: Request) -> Result<Response> {
     }
 }
 
-/// The table a command's answer carried ([`Request::ThenList`]), with the host's vitals.
+/// The table a command's answer carried ([`pm2_protocol::ClientFrame::ThenList`]), with
+/// the host's vitals.
 pub type Table = (Vec<ProcessInfo>, Option<pm2_protocol::HostVitals>);
 
 /// Sends `request`, asking for the table in the same answer when `then_list` (the CLI
@@ -78,11 +79,15 @@ pub async fn ask_listing(
     request: Request,
     then_list: bool,
 ) -> Result<(Response, Option<Table>)> {
-    let request = match then_list {
-        true => Request::ThenList(Box::new(request)),
-        false => request,
+    let response = match then_list {
+        true => client.request_then_list(request).await?,
+        false => client.request(request).await?,
     };
-    match ask(client, request).await? {
+    let response = match response {
+        Response::Error(failure) => return Err(failure.into()),
+        response => response,
+    };
+    match response {
         Response::WithTable {
             answer,
             table,

@@ -93,7 +93,7 @@ async fn connection(stream: UnixStream, served: Served) {
     let mut framed = Framed::new(stream, FrameCodec::<ClientFrame, ServerFrame>::new());
     let hello = match framed.next().await {
         Some(Ok(ClientFrame::Hello(hello))) => hello,
-        Some(Ok(ClientFrame::Request(_))) => {
+        Some(Ok(ClientFrame::Request(_) | ClientFrame::ThenList(_))) => {
             refuse(&mut framed, "expected a hello frame first".into()).await;
             return;
         }
@@ -120,8 +120,9 @@ async fn connection(stream: UnixStream, served: Served) {
         return;
     }
     while let Some(frame) = framed.next().await {
-        let request = match frame {
-            Ok(ClientFrame::Request(request)) => request,
+        let (request, then_list) = match frame {
+            Ok(ClientFrame::Request(request)) => (request, false),
+            Ok(ClientFrame::ThenList(request)) => (request, true),
             Ok(ClientFrame::Hello(_)) => {
                 refuse(&mut framed, "unexpected second hello".into()).await;
                 return;
@@ -134,8 +135,10 @@ async fn connection(stream: UnixStream, served: Served) {
         };
         // One line per request at debug level (`RUST_LOG=pm2::requests=debug`): what a
         // command costs in round trips can be read from pm2.log.
-        tracing::debug!(target: "pm2::requests", "request {}", crate::route::label(&request));
-        match route(request) {
+        let label = crate::route::label(&request);
+        let with = if then_list { " then list" } else { "" };
+        tracing::debug!(target: "pm2::requests", "request {label}{with}");
+        match route(request, then_list) {
             Route::FollowLogs(targets) => return follow(framed, &root, &targets).await,
             Route::FollowTable => return table::follow(framed, &root).await,
             Route::Update => {
