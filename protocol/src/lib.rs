@@ -31,6 +31,7 @@ pub mod clock;
 pub mod cron;
 pub mod dump;
 pub mod ecosystem;
+pub mod failure;
 pub mod frame;
 pub mod home;
 pub mod lexical;
@@ -48,12 +49,13 @@ pub mod vitals;
 pub mod watch;
 
 pub use attributes::Attributes;
+pub use failure::{Failure, FailureKind};
 pub use frame::{FrameCodec, FrameError, MAX_FRAME_LEN};
 pub use home::{Home, HomeError};
 pub use logrotate::LogRotate;
 pub use message::{
-    Action, ClientFrame, ConfValue, Event, Failure, FailureKind, Hello, LogLine, LogStream,
-    RecentLog, Request, Response, ScaleTo, ServerFrame, Welcome,
+    Action, ClientFrame, ConfValue, Event, Hello, LogLine, LogStream, RecentLog, Request, Response,
+    ScaleTo, ServerFrame, Welcome,
 };
 pub use process::{Monit, ProcessInfo, Status};
 pub use spec::{AppSpec, ExecMode, Handover, Strategy};
