@@ -27,7 +27,7 @@ pub const KEEP_EVERY: Duration = Duration::from_secs(1);
 /// Longest wait for the table's revision, fingerprint or rows (answered from memory).
 const TREE_WAIT: Duration = Duration::from_secs(5);
 /// [`TREE_WAIT`] for ractor's `call_t!`.
-const TREE_WAIT_MS: u64 = 5_000;
+const TREE_WAIT_MS: u64 = TREE_WAIT.as_millis() as u64;
 
 /// Which processes exist, their pids and restart counts: what the file depends on.
 type Fingerprint = Vec<(u32, Option<u32>, u32)>;

@@ -122,7 +122,7 @@ fn random_faults_leave_every_app_running_once_and_nothing_else() {
 /// The invariants, waited for with a deadline (a restart takes a moment).
 fn check(pm2: &Pm2, model: &Model, after: &str) {
     let mut last = String::new();
-    let holds = || {
+    let mut holds = || {
         let list = pm2.jlist();
         let mut problems = Vec::new();
         for (name, (marker, instances)) in &model.apps {
@@ -166,7 +166,6 @@ fn check(pm2: &Pm2, model: &Model, after: &str) {
         problems.is_empty()
     };
     let deadline = std::time::Instant::now() + crate::common::DEADLINE;
-    let mut holds = holds;
     while !holds() {
         assert!(
             std::time::Instant::now() < deadline,

@@ -301,7 +301,8 @@ impl RootState {
     fn command(&mut self, command: RootCmd, reply: RpcReplyPort<TreeResult<Reply>>) {
         match command {
             RootCmd::Vitals => {
-                let _ = reply.send(Ok(Reply::Vitals(self.tree().vitals())));
+                let vitals = tree::shown_vitals(*self.sysmonit.borrow(), &self.vitals);
+                let _ = reply.send(Ok(Reply::Vitals(vitals)));
             }
             RootCmd::ReloadLogs => {
                 self.logs.cast(LogsMsg::ReopenAll);

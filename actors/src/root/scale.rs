@@ -8,14 +8,11 @@ use pm2_protocol::{ProcessInfo, ScaleTo, Target};
 use super::command::Reply;
 use super::records::new_record;
 use super::starts::Starter;
-use super::tree::{verb_deadline, TABLE_WAIT_MS};
+use super::tree::{verb_deadline, SPAWN_WAIT_MS, TABLE_WAIT_MS};
 use crate::app::AppMsg;
 use crate::error::{TreeError, TreeResult};
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
-
-/// Longest wait for an App to spawn the new processes of a scale up.
-const SPAWN_WAIT_MS: u64 = 30_000;
 
 impl Starter {
     /// Brings app `name` to the count `to` asks for.

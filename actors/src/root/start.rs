@@ -10,7 +10,7 @@ use ractor::ActorRef;
 use super::command::Reply;
 use super::records::new_record;
 use super::starts::Starter;
-use super::tree::{verb_deadline, AppHandle, TABLE_WAIT_MS};
+use super::tree::{verb_deadline, AppHandle, SPAWN_WAIT_MS, TABLE_WAIT_MS};
 use super::{NewApp, RootMsg};
 use crate::app::{AppArgs, AppMsg, AppStore};
 use crate::balancer::{SocketCell, Sockets};
@@ -20,9 +20,6 @@ use crate::proc::lifecycle::Lifecycle;
 use crate::proc::SpecUpdate;
 use crate::registry::RegistryMsg;
 use pm2_protocol::dump::SavedApp;
-
-/// Longest wait for an App to spawn new processes (a fork and an exec each).
-const SPAWN_WAIT_MS: u64 = 30_000;
 
 /// What starting one app amounts to.
 pub(super) enum Started {

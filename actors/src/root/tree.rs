@@ -26,6 +26,9 @@ use crate::supervision::LiveRef;
 
 /// Longest wait for the registry (it answers from memory).
 pub const TABLE_WAIT_MS: u64 = 5000;
+/// Longest wait for an App to spawn new processes (a fork and an exec each), or for Root
+/// to start a new App.
+pub const SPAWN_WAIT_MS: u64 = 30_000;
 /// Added to the processes' own timeouts when waiting for an app to act.
 const VERB_MARGIN_MS: u64 = 10_000;
 
@@ -74,9 +77,7 @@ impl Tree {
     /// The host's latest vitals while `pm2:sysmonit` is on (a sample taken as it went off
     /// is not shown).
     pub fn vitals(&self) -> Option<pm2_protocol::HostVitals> {
-        (*self.sysmonit.borrow())
-            .then(|| self.vitals.borrow().clone())
-            .flatten()
+        shown_vitals(*self.sysmonit.borrow(), &self.vitals)
     }
 
     /// The app called `name`, as last published.
@@ -226,21 +227,29 @@ impl Tree {
 
     /// Resolved processes grouped by app, in id order, with how long the app may take.
     fn by_app(&self, procs: Vec<ProcessInfo>) -> Vec<(String, LiveRef<AppMsg>, Vec<u32>, u64)> {
-        let mut groups: BTreeMap<String, (Vec<u32>, u64)> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<ProcessInfo>> = BTreeMap::new();
         for info in procs {
-            let (ids, wait) = groups.entry(info.spec.name.clone()).or_default();
-            ids.push(info.pm_id);
-            *wait += info.spec.kill_timeout_ms + info.spec.listen_timeout_ms;
+            groups.entry(info.spec.name.clone()).or_default().push(info);
         }
         let apps = self.apps.borrow().clone();
         groups
             .into_iter()
-            .filter_map(|(name, (ids, wait))| {
+            .filter_map(|(name, procs)| {
                 let live = apps.get(&name)?.live.clone();
-                Some((name, live, ids, wait + VERB_MARGIN_MS))
+                let wait = verb_deadline(&procs).as_millis() as u64;
+                let ids = procs.iter().map(|p| p.pm_id).collect();
+                Some((name, live, ids, wait))
             })
             .collect()
     }
+}
+
+/// The latest sample while `on` (`pm2:sysmonit`); none when off.
+pub fn shown_vitals(
+    on: bool,
+    vitals: &watch::Receiver<Option<pm2_protocol::HostVitals>>,
+) -> Option<pm2_protocol::HostVitals> {
+    on.then(|| vitals.borrow().clone()).flatten()
 }
 
 /// How long a verb on these processes may take before its caller stops waiting.

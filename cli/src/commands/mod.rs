@@ -61,7 +61,12 @@ impl Context {
 
 /// Sends one request; an error response becomes the command's error.
 pub async fn ask(client: &mut Client, request: Request) -> Result<Response> {
-    match client.request(request).await? {
+    answered(client.request(request).await?)
+}
+
+/// An error answer as the command's error (a [`pm2_protocol::Failure`]).
+fn answered(response: Response) -> Result<Response> {
+    match response {
         Response::Error(failure) => Err(failure.into()),
         response => Ok(response),
     }
@@ -83,11 +88,7 @@ pub async fn ask_listing(
         true => client.request_then_list(request).await?,
         false => client.request(request).await?,
     };
-    let response = match response {
-        Response::Error(failure) => return Err(failure.into()),
-        response => response,
-    };
-    match response {
+    match answered(response)? {
         Response::WithTable {
             answer,
             table,
